@@ -1,0 +1,46 @@
+# identity — run `make help` for the list of commands.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint check migrate serve clean
+
+help: ## List the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.base-installed: requirements/base.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/base.txt
+	@touch $@
+
+$(VENV)/.dev-installed: requirements/base.txt requirements/dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/dev.txt
+	@touch $@ $(VENV)/.base-installed
+
+migrate: $(VENV)/.base-installed ## Apply database migrations
+	$(BIN)/python manage.py migrate --noinput
+
+run: migrate ## Set up on the embedded default (SQLite under var/) and serve on http://127.0.0.1:8000
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+serve: migrate ## Serve with gunicorn as production does (set DEBUG=false and friends first)
+	$(BIN)/python manage.py collectstatic --noinput
+	$(BIN)/gunicorn identity.wsgi --bind 127.0.0.1:8000 --workers 2 --timeout 30
+
+test: $(VENV)/.dev-installed ## Run the test suite (SQLite by default; DATABASE_URL/REDIS_URL for PostgreSQL/Redis)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed ## ruff, and a check that no model change lacks its migration
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+check: lint test ## Everything CI runs on the embedded default
+
+clean: ## Remove the virtualenv and local state (var/: database, dev keys)
+	rm -rf $(VENV) var

@@ -1,0 +1,14 @@
+from rest_framework import serializers
+
+
+class RegistrationSerializer(serializers.Serializer):
+    username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=256, write_only=True, trim_whitespace=False)
+
+
+class UserSerializer(serializers.Serializer):
+    sub = serializers.CharField(source="subject")
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    date_joined = serializers.DateTimeField()

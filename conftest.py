@@ -1,0 +1,180 @@
+"""Shared fixtures: users, clients, and helpers to walk the OAuth flows."""
+
+import base64
+import secrets
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import factory
+import pytest
+from django.core.cache import cache
+from django.test import Client as BrowserClient
+
+from oauth import keys, pkce
+from oauth.flows import create_client
+
+PASSWORD = "correct horse battery staple"
+REDIRECT_URI = "https://app.example.com/callback"
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashers_and_clean_cache(settings):
+    # Argon2 costs ~100 ms a hash: fine for people, slow for a test suite. The client-secret
+    # hasher stays as configured, because its speed is part of what we test.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "oauth.hashers.ClientSecretHasher",
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+    ]
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_keys():
+    keys.reset()
+    yield
+    keys.reset()
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.User"
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def make_user(db):
+    return UserFactory
+
+
+@pytest.fixture
+def make_client(db):
+    """create_client with test defaults; returns (client, secret)."""
+
+    def make(**kwargs):
+        kwargs.setdefault("name", "Test app")
+        kwargs.setdefault("grant_types", ["authorization_code", "refresh_token"])
+        if "authorization_code" in kwargs["grant_types"]:
+            kwargs.setdefault("redirect_uris", [REDIRECT_URI])
+        return create_client(**kwargs)
+
+    return make
+
+
+@pytest.fixture
+def confidential(make_client):
+    return make_client()
+
+
+@pytest.fixture
+def public(make_client):
+    return make_client(public=True)[0]
+
+
+@pytest.fixture
+def service(make_client):
+    return make_client(name="Service", grant_types=["client_credentials"], scopes="profile read")
+
+
+def form_post(browser, url, data, **headers):
+    """POST an application/x-www-form-urlencoded body, as OAuth clients do."""
+    return browser.post(url, urlencode(data, doseq=True), content_type="application/x-www-form-urlencoded", **headers)
+
+
+def basic(client_id, secret):
+    raw = f"{client_id}:{secret}".encode()
+    return "Basic " + base64.b64encode(raw).decode()
+
+
+def new_verifier():
+    verifier = secrets.token_urlsafe(48)
+    return verifier, pkce.s256(verifier)
+
+
+class Flow:
+    """Drives the authorization code flow through Django's test client, as a browser would."""
+
+    def __init__(self, user, oauth_client, secret=None, redirect_uri=REDIRECT_URI):
+        self.browser = BrowserClient()
+        self.browser.force_login(user)
+        self.client = oauth_client
+        self.secret = secret
+        self.redirect_uri = redirect_uri
+        self.api = BrowserClient()
+
+    def authorize_params(self, scope="profile", state="xyz", challenge=None, **extra):
+        params = {
+            "response_type": "code",
+            "client_id": self.client.client_id,
+            "redirect_uri": self.redirect_uri,
+            "scope": scope,
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+        params.update(extra)
+        return {k: v for k, v in params.items() if v is not None}
+
+    def code(self, scope="profile", **extra):
+        """Consent and return (code, verifier)."""
+        verifier, challenge = new_verifier()
+        params = self.authorize_params(scope=scope, challenge=challenge, **extra)
+        page = self.browser.get("/oauth/authorize/", params)
+        assert page.status_code == 200, page.content
+        form = {**params, "allow": "Authorize"}
+        response = self.browser.post("/oauth/authorize/", form)
+        assert response.status_code == 302, response.content
+        query = parse_qs(urlsplit(response["Location"]).query)
+        return query["code"][0], verifier
+
+    def token(self, **data):
+        headers = {}
+        if self.secret:
+            headers["HTTP_AUTHORIZATION"] = basic(self.client.client_id, self.secret)
+        else:
+            data.setdefault("client_id", self.client.client_id)
+        return form_post(self.api, "/oauth/token/", data, **headers)
+
+    def exchange(self, code, verifier):
+        return self.token(
+            grant_type="authorization_code", code=code, redirect_uri=self.redirect_uri, code_verifier=verifier
+        )
+
+    def tokens(self, scope="profile"):
+        code, verifier = self.code(scope=scope)
+        response = self.exchange(code, verifier)
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    def refresh(self, refresh_token, **extra):
+        return self.token(grant_type="refresh_token", refresh_token=refresh_token, **extra)
+
+
+@pytest.fixture
+def flow(user, confidential):
+    client, secret = confidential
+    return Flow(user, client, secret)
+
+
+@pytest.fixture
+def public_flow(user, public):
+    return Flow(user, public)
+
+
+def bearer(token):
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("wellknown.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("oauth/", include("oauth.urls")),
+    path("api/", include("accounts.api_urls")),
+    path("api/", include("oauth.api_urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,52 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from oauth import flows
+from oauth.models import GRANT_TYPES
+
+
+class Command(BaseCommand):
+    help = "Register an OAuth client; prints its client_id and, once, its secret."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--grant-types", required=True, help=f"Comma-separated, from: {','.join(GRANT_TYPES)}")
+        parser.add_argument("--redirect-uri", action="append", default=[], dest="redirect_uris")
+        parser.add_argument("--public", action="store_true", help="A public client (no secret; PKCE).")
+        parser.add_argument("--scopes", default="", help='Allowed scopes, e.g. "profile read" (default: all).')
+        parser.add_argument("--trusted", action="store_true", help="Skip the consent page for this client.")
+        parser.add_argument(
+            "--introspect-any", action="store_true", help="A resource server that may introspect any token."
+        )
+        parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
+
+    def handle(self, *args, **options):
+        try:
+            client, secret = flows.create_client(
+                name=options["name"],
+                grant_types=[g.strip() for g in options["grant_types"].split(",") if g.strip()],
+                redirect_uris=options["redirect_uris"],
+                public=options["public"],
+                scopes=options["scopes"],
+                trusted=options["trusted"],
+                can_introspect_any=options["introspect_any"],
+            )
+        except flows.ClientError as exc:
+            problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items())
+            raise CommandError(problems) from exc
+        result = {
+            "client_id": client.client_id,
+            "client_secret": secret,
+            "client_type": client.client_type,
+            "grant_types": client.grant_type_list,
+            "redirect_uris": client.redirect_uris.split(),
+            "scopes": client.scope_list,
+        }
+        if options["json"]:
+            self.stdout.write(json.dumps(result))
+            return
+        self.stdout.write(f"client_id:     {client.client_id}")
+        if secret:
+            self.stdout.write(f"client_secret: {secret}")
+            self.stdout.write(self.style.WARNING("The secret is shown only now; only its hash is stored."))

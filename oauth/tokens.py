@@ -1,0 +1,146 @@
+"""RFC 9068 JWT access tokens: claim building, signing (the DOT generator) and verification.
+
+Verification pins everything (RFC 8725): compact serialization, `alg` RS256 only, `typ`
+at+jwt, a known `kid`, no `crit`, exact `iss`, our `aud`, `exp`/`nbf`/`iat` within leeway.
+Header members that point elsewhere (`jku`, `x5u`, `jwk`, `x5c`) are never used.
+"""
+
+import json
+import secrets
+import time
+from datetime import datetime
+
+from django.conf import settings
+from jwcrypto import jws, jwt
+from jwcrypto.common import JWException
+
+from . import keys
+
+ACCESS_TOKEN_TYPE = "at+jwt"
+LEEWAY_SECONDS = 60
+MAX_TOKEN_LENGTH = 8192
+
+
+class InvalidToken(Exception):
+    """The token is not a valid access token of ours; the message is safe to show."""
+
+
+def access_token_claims(*, issuer, audience, client_id, subject, scope, lifetime, auth_time=None, now=None):
+    """The claims of an access token (RFC 9068 section 2.2). Pure."""
+    now = int(time.time()) if now is None else now
+    claims = {
+        "iss": issuer,
+        "sub": subject,
+        "aud": audience,
+        "client_id": client_id,
+        "scope": scope,
+        "jti": secrets.token_urlsafe(16),
+        "iat": now,
+        "exp": now + lifetime,
+    }
+    if auth_time is not None:
+        claims["auth_time"] = auth_time
+    return claims
+
+
+def sign(claims, *, typ):
+    key = keys.signing_key()
+    header = {"alg": keys.ALGORITHM, "typ": typ, "kid": key["kid"]}
+    token = jwt.JWT(header=header, claims=claims)
+    token.make_signed_token(key)
+    return token.serialize()
+
+
+def _timestamp(value):
+    if value is None:
+        return None
+    return int(value.timestamp()) if isinstance(value, datetime) else int(value)
+
+
+def signed_access_token(request, refresh_token=False):
+    """DOT's ACCESS_TOKEN_GENERATOR: called with the oauthlib request."""
+    client = request.client
+    user = None if request.grant_type == "client_credentials" else request.user
+    claims = access_token_claims(
+        issuer=settings.ISSUER,
+        audience=settings.ACCESS_TOKEN_AUDIENCE,
+        client_id=client.client_id,
+        # A client's subject is its client_id; a user's is a UUID, so they cannot collide.
+        subject=user.subject if user else client.client_id,
+        scope=" ".join(request.scopes or []),
+        lifetime=int(request.expires_in),
+        auth_time=_timestamp(getattr(request, "auth_time", None)) if user else None,
+    )
+    request.access_token_jti = claims["jti"]
+    return sign(claims, typ=ACCESS_TOKEN_TYPE)
+
+
+def opaque_refresh_token(request):
+    """DOT's REFRESH_TOKEN_GENERATOR: 256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def looks_like_jwt(token):
+    return isinstance(token, str) and token.count(".") == 2
+
+
+def _header(token):
+    parsed = jws.JWS()
+    try:
+        parsed.deserialize(token)
+    except (JWException, ValueError, TypeError) as exc:
+        raise InvalidToken("The access token is malformed.") from exc
+    header = parsed.jose_header
+    if not isinstance(header, dict):
+        raise InvalidToken("The access token is malformed.")
+    return parsed, header
+
+
+def verify_access_token(token, *, audience=None, now=None):
+    """Verify a JWT access token of ours and return its claims, or raise InvalidToken."""
+    if not looks_like_jwt(token) or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+        raise InvalidToken("The access token is malformed.")
+    parsed, header = _header(token)
+    if header.get("alg") != keys.ALGORITHM:
+        raise InvalidToken("The access token is not signed with an accepted algorithm.")
+    if str(header.get("typ", "")).lower() not in (ACCESS_TOKEN_TYPE, "application/" + ACCESS_TOKEN_TYPE):
+        raise InvalidToken("The token is not an access token.")
+    if "crit" in header:
+        raise InvalidToken("The access token has unsupported critical header parameters.")
+    key = keys.verification_key(header.get("kid"))
+    if key is None:
+        raise InvalidToken("The access token was signed by an unknown key.")
+    try:
+        parsed.verify(key, alg=keys.ALGORITHM)
+        claims = json.loads(parsed.payload)
+    except (JWException, ValueError, TypeError) as exc:
+        raise InvalidToken("The access token signature is invalid.") from exc
+    check_claims(claims, audience=audience or settings.ACCESS_TOKEN_AUDIENCE, now=now)
+    return claims
+
+
+def check_claims(claims, *, audience, now=None):
+    """Registered-claim checks for an access token. Pure."""
+    now = time.time() if now is None else now
+    if not isinstance(claims, dict):
+        raise InvalidToken("The access token is malformed.")
+    if claims.get("iss") != settings.ISSUER:
+        raise InvalidToken("The access token was issued by someone else.")
+    aud = claims.get("aud")
+    audiences = aud if isinstance(aud, list) else [aud]
+    if audience not in audiences:
+        raise InvalidToken("The access token is not meant for this API.")
+    for name in ("exp", "iat"):
+        if not isinstance(claims.get(name), int) or isinstance(claims.get(name), bool):
+            raise InvalidToken(f"The access token has no valid {name}.")
+    if claims["exp"] <= now - LEEWAY_SECONDS:
+        raise InvalidToken("The access token has expired.")
+    if claims["iat"] > now + LEEWAY_SECONDS:
+        raise InvalidToken("The access token was issued in the future.")
+    nbf = claims.get("nbf")
+    if nbf is not None and (not isinstance(nbf, int) or nbf > now + LEEWAY_SECONDS):
+        raise InvalidToken("The access token is not valid yet.")
+    for name in ("sub", "client_id", "jti"):
+        if not isinstance(claims.get(name), str) or not claims[name]:
+            raise InvalidToken(f"The access token has no valid {name}.")
+    return claims

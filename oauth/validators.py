@@ -1,0 +1,211 @@
+"""Our OAuth2Validator: the grant rules django-oauth-toolkit leaves to us.
+
+- grant types and scopes per client (Client.grant_types, Client.allowed_scopes);
+- exact redirect URI matching (Client.redirect_uri_allowed);
+- authorization codes are claimed atomically at redemption and kept, so a replay is detected
+  and revokes every token issued from the first redemption (RFC 6749 4.1.2, 10.5);
+- every token carries its family (all tokens descended from one authorization) and the time
+  the user authenticated (`auth_time`), through refreshes;
+- a refresh token is rotated by exactly one request (row lock), never forked;
+- an ID token or any other JWT is never accepted where an access token is expected.
+"""
+
+import json
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
+from oauthlib.oauth2.rfc6749 import errors
+
+from . import flows
+from .models import AccessToken, Grant, RefreshToken
+
+log = logging.getLogger(__name__)
+
+
+class Validator(OAuth2Validator):
+    # --- clients, grants and scopes -------------------------------------------------------
+    def _check_secret(self, provided_secret, stored_secret):
+        # DOT compares unhashed secrets as plain strings, so a public client (empty stored
+        # secret) would "authenticate" with an empty one. A client without a secret never does.
+        if not stored_secret or not provided_secret:
+            return False
+        return super()._check_secret(provided_secret, stored_secret)
+
+    def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
+        return request.client.allows_grant(grant_type)
+
+    def validate_response_type(self, client_id, response_type, client, request, *args, **kwargs):
+        return response_type == "code" and client.allows_grant("authorization_code")
+
+    def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
+        return request.client.redirect_uri_allowed(redirect_uri)
+
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
+        return bool(scopes) and set(scopes) <= set(client.scope_list)
+
+    def get_default_scopes(self, client_id, request, *args, **kwargs):
+        allowed = request.client.scope_list
+        return [s for s in oauth2_settings.DEFAULT_SCOPES if s in allowed] or allowed[:1]
+
+    def validate_user(self, username, password, client, request, *args, **kwargs):
+        if not super().validate_user(username, password, client, request, *args, **kwargs):
+            return False
+        request.auth_time = timezone.now()
+        request.token_family = uuid.uuid4()
+        return True
+
+    # --- authorization codes --------------------------------------------------------------
+    def _create_authorization_code(self, request, code, expires=None):
+        expires = expires or timezone.now() + timedelta(seconds=oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS)
+        auth_time = getattr(request, "auth_time", None)
+        return Grant.objects.create(
+            application=request.client,
+            user=request.user,
+            code=code["code"],
+            expires=expires,
+            redirect_uri=request.redirect_uri,
+            scope=" ".join(request.scopes),
+            code_challenge=request.code_challenge or "",
+            code_challenge_method=request.code_challenge_method or "",
+            nonce=request.nonce or "",
+            claims=json.dumps(request.claims or {}),
+            resource=getattr(request, "resource", []),
+            auth_time=datetime.fromtimestamp(auth_time, tz=UTC) if auth_time else None,
+        )
+
+    def _grant(self, code, request):
+        """The grant being redeemed, loaded once per request."""
+        grant = getattr(request, "grant_instance", None)
+        if grant is None or grant.code != code:
+            grant = Grant.objects.select_related("user").filter(code=code, application=request.client).first()
+            request.grant_instance = grant
+        return grant
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        grant = self._grant(code, request)
+        if grant is None:
+            return False
+        # Claim the code with a conditional UPDATE: of concurrent redemptions exactly one
+        # wins (the others wait for its row lock, then find it redeemed). A code is spent by
+        # its first redemption attempt, successful or not.
+        claimed = Grant.objects.filter(pk=grant.pk, redeemed_at__isnull=True).update(redeemed_at=timezone.now())
+        if not claimed:
+            log.warning("Authorization code replayed for client %s; revoking its tokens", client.client_id)
+            flows.revoke_token_family(family=grant.token_family)
+            return False
+        if grant.is_expired() or not grant.user.is_active:
+            return False
+        request.scopes = grant.scope.split()
+        request.user = grant.user
+        request.auth_time = grant.auth_time
+        request.token_family = grant.token_family
+        if grant.nonce:
+            request.nonce = grant.nonce
+        if grant.claims:
+            request.claims = json.loads(grant.claims)
+        return True
+
+    def get_code_challenge(self, code, request):
+        grant = self._grant(code, request)
+        return grant.code_challenge or None if grant else None
+
+    def get_code_challenge_method(self, code, request):
+        grant = self._grant(code, request)
+        return grant.code_challenge_method or None if grant else None
+
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, *args, **kwargs):
+        request = kwargs.get("request") or (args[0] if args else None)
+        grant = self._grant(code, request)
+        return grant is not None and grant.redirect_uri_allowed(redirect_uri)
+
+    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
+        """Nothing to do: validate_code already claimed the code, and the row stays so that
+        a replay can be recognised (expired codes are removed by `cleartokens`)."""
+
+    # --- refresh tokens -------------------------------------------------------------------
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
+        if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+            return False
+        rt = request.refresh_token_instance
+        if not rt.user.is_active:
+            return False
+        request.auth_time = rt.auth_time
+        request.token_family = rt.token_family
+        return True
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        rt = getattr(request, "refresh_token_instance", None)
+        if request.grant_type == "refresh_token" and rt is not None:
+            return self._rotate(rt, token, request, *args, **kwargs)
+        return super().save_bearer_token(token, request, *args, **kwargs)
+
+    def _rotate(self, rt, token, request, *args, **kwargs):
+        with transaction.atomic():
+            # Lock the presented refresh token: of concurrent refreshes exactly one rotates
+            # it; the others find it revoked and get invalid_grant (no forked chains).
+            live = RefreshToken.objects.select_for_update().filter(pk=rt.pk, revoked__isnull=True).first()
+            if live is None:
+                raise errors.InvalidGrantError(description="The refresh token was already used.", request=request)
+            request.refresh_token_instance = live
+            return self._save_bearer_token(token, request, *args, **kwargs)
+
+    # --- token rows -----------------------------------------------------------------------
+    def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        id_token = token.get("id_token")
+        access_token = AccessToken(
+            user=request.user,
+            scope=token["scope"],
+            expires=expires,
+            id_token=self._load_id_token(id_token) if id_token else None,
+            application=request.client,
+            source_refresh_token=source_refresh_token,
+            resource=getattr(request, "resource", []),
+            jti=getattr(request, "access_token_jti", ""),
+            token_family=getattr(request, "token_family", None),
+        )
+        self._set_token_value(access_token, token["access_token"])
+        access_token.save()
+        return access_token
+
+    def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
+        family = getattr(request, "token_family", None) or uuid.uuid4()
+        if previous_refresh_token and previous_refresh_token.token_family:
+            family = previous_refresh_token.token_family
+        refresh_token = RefreshToken(
+            user=request.user,
+            application=request.client,
+            access_token=access_token,
+            token_family=family,
+            resource=getattr(request, "resource", []),
+            auth_time=getattr(request, "auth_time", None),
+        )
+        self._set_token_value(refresh_token, refresh_token_code)
+        refresh_token.save()
+        return refresh_token
+
+    # --- bearer tokens at DOT's protected views -------------------------------------------
+    def validate_bearer_token(self, token, scopes, request):
+        from .resource import BearerError, authenticate_bearer
+
+        try:
+            verified = authenticate_bearer(token)
+        except BearerError:
+            return False
+        if not set(scopes or []) <= verified.scopes:
+            return False
+        request.client = verified.client
+        request.user = verified.user
+        request.scopes = sorted(verified.scopes)
+        request.access_token = verified.row
+        return True
+
+    def validate_jwt_bearer_token(self, token, scopes, request):
+        """oauthlib's OIDC server routes JWT-looking Bearer tokens here, and DOT maps that to
+        ID-token validation: an ID token would then pass as an access token. Only our access
+        tokens (typ at+jwt, our audience, live row) are accepted."""
+        return self.validate_bearer_token(token, scopes, request)

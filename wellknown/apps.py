@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WellKnownConfig(AppConfig):
+    name = "wellknown"
+    verbose_name = "Well-known metadata and health"
