@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from .validators import USERNAME_PATTERN
+
 
 class LoginForm(AuthenticationForm):
     username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autofocus": True}))
@@ -11,10 +13,10 @@ class LoginForm(AuthenticationForm):
 
 class RegistrationForm(forms.Form):
     username = forms.RegexField(
-        regex=r"^[\w.@+-]+\Z",
+        regex=USERNAME_PATTERN,
         max_length=150,
-        help_text="Letters, digits and @/./+/-/_ only.",
-        error_messages={"invalid": "Use only letters, digits and @/./+/-/_."},
+        help_text="ASCII letters, digits and @/./+/-/_ only.",
+        error_messages={"invalid": "Use only ASCII letters, digits and @/./+/-/_."},
     )
     email = forms.EmailField(max_length=254)
     password = forms.CharField(

@@ -1,8 +1,10 @@
 from rest_framework import serializers
 
+from .validators import USERNAME_PATTERN
+
 
 class RegistrationSerializer(serializers.Serializer):
-    username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
+    username = serializers.RegexField(USERNAME_PATTERN, max_length=150)
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=256, write_only=True, trim_whitespace=False)
 

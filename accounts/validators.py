@@ -1,5 +1,9 @@
 from django.core.exceptions import ValidationError
 
+# Self-chosen usernames are ASCII: Unicode letters allow look-alikes ("аlice" with a Cyrillic
+# "а") that the case-insensitive uniqueness constraint cannot tell apart.
+USERNAME_PATTERN = r"^[A-Za-z0-9.@+_-]+\Z"
+
 
 class MaximumLengthValidator:
     """Cap password length: a multi-megabyte password is a denial-of-service lever."""

@@ -10,10 +10,9 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from . import flows
+from . import flows, throttling
 from .forms import LoginForm, RegistrationForm
 from .serializers import RegistrationSerializer, UserSerializer
 
@@ -44,7 +43,11 @@ def profile(request):
 def register(request):
     if not settings.REGISTRATION_OPEN:
         return render(request, "accounts/registration_closed.html", status=403)
-    form = RegistrationForm(request.POST or None)
+    # Bound on every POST, even an empty one, so that missing fields are errors (400).
+    form = RegistrationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and not throttling.registration_allowed(request):
+        form.add_error(None, "Too many registrations from your network. Try again later.")
+        return render(request, "accounts/register.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         try:
             user = flows.register_user(**form.cleaned_data)
@@ -63,8 +66,7 @@ class RegistrationAPIView(APIView):
 
     authentication_classes = []
     permission_classes = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "registration"
+    throttle_classes = [throttling.RegistrationThrottle]
 
     def post(self, request):
         if not settings.REGISTRATION_OPEN:

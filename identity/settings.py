@@ -246,7 +246,9 @@ OAUTH2_PROVIDER = {
     "PKCE_REQUIRED": True,
     "CLIENT_SECRET_HASHER": "client_secret_hmac",
     "REQUEST_APPROVAL_PROMPT": "auto",
-    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],  # http only on loopback: Client.clean
+    # http only on loopback (RFC 8252 native apps), which Client.clean enforces per URI. DOT's
+    # check can only see the scheme list, so its gate stays off and its warning is silenced.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
     "OIDC_ISS_ENDPOINT": ISSUER,
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
@@ -255,12 +257,16 @@ OAUTH2_PROVIDER = {
     # Tokens are stored as SHA-256 checksums only: a database dump yields no usable token.
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
-    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": False,  # see ALLOWED_REDIRECT_URI_SCHEMES
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
     # The password grant is refused unless the client lists it (oauth.validators).
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": False,
 }
+# DOT's deploy checks judge settings alone; these two are decided per client instead:
+# W002 the password grant (opt-in per client, oauth.validators.Validator.validate_grant_type),
+# W008 http redirect URIs (loopback only, oauth.models.redirect_uri_problem).
+SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W002", "oauth2_provider.W008"]
 
 # --- REST framework -----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -270,6 +276,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_RATES": {"registration": env("REGISTRATION_RATE", default="20/hour")},
+    # How many proxies in front of us append to X-Forwarded-For. DRF's default (None) takes
+    # the whole header from the client, so anyone could dodge a throttle by varying it.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 
 # --- Logging: never log tokens or secrets -------------------------------------------------

@@ -35,8 +35,10 @@ def _dev_key_pem(path):
     if not path.exists():
         key = jwk.JWK.generate(kty="RSA", size=MIN_RSA_BITS)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(key.export_to_pem(private_key=True, password=None))
-        os.chmod(tmp, 0o600)
+        # Created owner-only: a private key must never be readable by others, not even briefly.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(key.export_to_pem(private_key=True, password=None))
         try:
             os.link(tmp, path)  # fails if another process won the race: use theirs
         except FileExistsError:
@@ -48,7 +50,10 @@ def _dev_key_pem(path):
 
 def load_private_key(pem):
     """Parse and check a PEM private key; give it its RFC 7638 thumbprint as `kid`."""
-    key = jwk.JWK.from_pem(pem)
+    try:
+        key = jwk.JWK.from_pem(pem)
+    except (ValueError, TypeError) as exc:  # TypeError: an encrypted key (no password given)
+        raise ImproperlyConfigured(f"The signing key is not an unencrypted PEM private key ({exc}).") from None
     if key.get("kty") != "RSA" or not key.has_private:
         raise ImproperlyConfigured("The signing key must be an RSA private key.")
     modulus_bits = key._get_public_key().key_size

@@ -1,6 +1,7 @@
-from django.db import DatabaseError, connection
+from django.db import Error, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from oauth import keys
@@ -33,6 +34,8 @@ def jwks(request):
     return _public(JsonResponse(keys.public_jwks()), JWKS_MAX_AGE)
 
 
+# Health answers describe this instant: a cache between us and the prober must not keep them.
+@never_cache
 @require_GET
 def live(request):
     """The process is up (no dependencies checked)."""
@@ -52,14 +55,17 @@ def _migrations_pending():
     return pending
 
 
+@never_cache
 @require_GET
 def ready(request):
     """The database answers and every migration is applied; else 503."""
+    # django.db.Error, not DatabaseError: InterfaceError ("connection already closed") is a
+    # sibling of DatabaseError, and it too means "not ready", never a 500.
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         pending = _migrations_pending()
-    except DatabaseError:
+    except Error:
         return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
     if pending:
         return JsonResponse({"status": "unavailable", "database": "migrations pending"}, status=503)

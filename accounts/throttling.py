@@ -1,0 +1,27 @@
+"""Throttle for self-registration, shared by the JSON API and the HTML form."""
+
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class RegistrationThrottle(SimpleRateThrottle):
+    """Per client IP, at REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["registration"].
+
+    The IP comes from DRF's get_ident, which trusts X-Forwarded-For only as far as
+    REST_FRAMEWORK["NUM_PROXIES"] says.
+    """
+
+    scope = "registration"
+
+    def get_rate(self):
+        # DRF copies the rates into a class attribute at import; read them at use instead,
+        # so that a changed setting (override_settings in tests) takes effect.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def registration_allowed(request):
+    """Count one registration attempt from this client; False once over the rate."""
+    return RegistrationThrottle().allow_request(request, view=None)
