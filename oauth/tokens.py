@@ -88,9 +88,10 @@ def _header(token):
     parsed = jws.JWS()
     try:
         parsed.deserialize(token)
+        # jose_header raises too (an unknown `crit` member): inside the try, else a 500.
+        header = parsed.jose_header
     except (JWException, ValueError, TypeError) as exc:
         raise InvalidToken("The access token is malformed.") from exc
-    header = parsed.jose_header
     if not isinstance(header, dict):
         raise InvalidToken("The access token is malformed.")
     return parsed, header

@@ -36,11 +36,24 @@ class Validator(OAuth2Validator):
             return False
         return super()._check_secret(provided_secret, stored_secret)
 
+    def _load_application(self, client_id, request):
+        # Client ids from HTTP Basic are not covered by the views' NUL check, and PostgreSQL
+        # refuses a NUL in a string parameter (a DatabaseError, so a 503). No client id
+        # contains one: such a request names no client (invalid_client).
+        if isinstance(client_id, str) and "\x00" in client_id:
+            return None
+        return super()._load_application(client_id, request)
+
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
         return request.client.allows_grant(grant_type)
 
     def validate_response_type(self, client_id, response_type, client, request, *args, **kwargs):
-        return response_type == "code" and client.allows_grant("authorization_code")
+        # oauthlib lets any response_type containing "code" (and "none") reach this hook, and
+        # a False here reads as unauthorized_client. Only "code" exists on this server: any
+        # other value is unsupported_response_type (RFC 6749 4.1.2.1), whoever the client.
+        if response_type != "code":
+            raise errors.UnsupportedResponseTypeError(request=request)
+        return client.allows_grant("authorization_code")
 
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
         return request.client.redirect_uri_allowed(redirect_uri)
@@ -121,7 +134,11 @@ class Validator(OAuth2Validator):
     def confirm_redirect_uri(self, client_id, code, redirect_uri, client, *args, **kwargs):
         request = kwargs.get("request") or (args[0] if args else None)
         grant = self._grant(code, request)
-        return grant is not None and grant.redirect_uri_allowed(redirect_uri)
+        if grant is None or not grant.redirect_uri_allowed(redirect_uri):
+            # oauthlib would answer invalid_request; RFC 6749 5.2 names invalid_grant for a
+            # redirect_uri that differs from the one the code was issued for.
+            raise errors.InvalidGrantError(description="Mismatching redirect URI.", request=request)
+        return True
 
     def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
         """Nothing to do: validate_code already claimed the code, and the row stays so that

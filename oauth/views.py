@@ -29,6 +29,7 @@ from .server import Server
 log = logging.getLogger(__name__)
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 REPEATABLE = {"resource"}  # RFC 8707
+CLIENT_CHALLENGE = 'Basic realm="identity"'
 
 
 def oauth_error(error, description, status=400, headers=None):
@@ -41,6 +42,14 @@ def oauth_error(error, description, status=400, headers=None):
 def _no_store(response):
     response["Cache-Control"] = "no-store"
     response["Pragma"] = "no-cache"
+    return response
+
+
+def _client_challenge(response):
+    # oauthlib answers a failed client authentication with a `Bearer` challenge; RFC 6749 5.2
+    # asks for the scheme the client authenticates with (HTTP Basic here).
+    if response.status_code == 401:
+        response["WWW-Authenticate"] = CLIENT_CHALLENGE
     return response
 
 
@@ -85,7 +94,7 @@ def protocol_endpoint(view):
                 "temporarily_unavailable", "The server cannot complete this request now; retry later.", status=503
             )
             response["Retry-After"] = "5"
-        return _no_store(response)
+        return _no_store(_client_challenge(response))
 
     return wrapped
 
@@ -144,7 +153,7 @@ class IntrospectTokenView(ServerMixin, OAuthLibMixin, View):
                 "invalid_client",
                 "Client authentication failed.",
                 status=401,
-                headers={"WWW-Authenticate": 'Basic realm="identity"'},
+                headers={"WWW-Authenticate": CLIENT_CHALLENGE},
             )
         token = request.POST.get("token")
         if not token:

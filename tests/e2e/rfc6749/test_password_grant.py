@@ -1,0 +1,72 @@
+"""RFC 6749 section 4.3: the resource owner password credentials grant (legacy clients only)."""
+
+import pytest
+
+from conftest import PASSWORD
+from tests.e2e.helpers import assert_oauth_error, creds, jwt_parts, me, post_token
+
+pytestmark = pytest.mark.django_db
+
+
+def password(pair, username, secret_word=PASSWORD, **extra):
+    return post_token(
+        {"grant_type": "password", "username": username, "password": secret_word, **extra}, auth=creds(pair)
+    )
+
+
+@pytest.mark.rfc("6749", "4.3.3")
+def test_password_grant_for_a_client_listing_it(password_client, user):
+    response = password(password_client, user.username)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["refresh_token"]
+    _, claims = jwt_parts(body["access_token"])
+    assert claims["sub"] == user.subject
+    assert "auth_time" in claims
+    assert me(body["access_token"]).status_code == 200
+
+
+@pytest.mark.rfc("6749", "4.3.2")
+def test_password_grant_refused_to_clients_not_listing_it(confidential, user):
+    assert_oauth_error(password(confidential, user.username), "unauthorized_client")
+
+
+@pytest.mark.rfc("6749", "4.3.2")
+def test_same_answer_for_unknown_user_and_wrong_password(password_client, user):
+    unknown = password(password_client, "no-such-user")
+    wrong = password(password_client, user.username, "wrong password")
+    assert_oauth_error(unknown, "invalid_grant")
+    assert_oauth_error(wrong, "invalid_grant")
+    assert unknown.json() == wrong.json()
+    assert unknown.status_code == wrong.status_code
+
+
+@pytest.mark.rfc("6749", "4.3.2")
+def test_disabled_user_is_refused(password_client, user):
+    user.is_active = False
+    user.save()
+    response = password(password_client, user.username)
+    assert_oauth_error(response, "invalid_grant")
+
+
+@pytest.mark.rfc("6749", "4.3.2")
+@pytest.mark.parametrize("missing", ["username", "password"])
+def test_missing_credentials_are_invalid_request(password_client, user, missing):
+    data = {"grant_type": "password", "username": user.username, "password": PASSWORD}
+    del data[missing]
+    assert_oauth_error(post_token(data, auth=creds(password_client)), "invalid_request")
+
+
+@pytest.mark.rfc("6749", "4.3.2")
+def test_password_grant_needs_client_authentication(password_client, user):
+    client, _ = password_client
+    response = post_token(
+        {"grant_type": "password", "username": user.username, "password": PASSWORD, "client_id": client.client_id}
+    )
+    assert_oauth_error(response, "invalid_client", status=401)
+
+
+@pytest.mark.rfc("6749", "4.3.2")
+def test_password_grant_scope_limited_to_client(make_client, user):
+    pair = make_client(grant_types=["password"], scopes="profile")
+    assert_oauth_error(password(pair, user.username, scope="profile email"), "invalid_scope")

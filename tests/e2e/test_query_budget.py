@@ -1,0 +1,84 @@
+"""SQL query budgets for the hot paths (measured, then pinned: a regression fails here).
+
+Counts are per request as the test sees them, inside the test transaction: each
+`transaction.atomic` block shows up as a SAVEPOINT and a RELEASE (in production, the outer
+one is BEGIN/COMMIT and is not counted). Statements proper, at the time of writing:
+client credentials 2 (client, insert access token); code exchange 6 (client, grant, claim
+the grant, grant again for RFC 8707 resources, insert access and refresh token); refresh 15
+(the client and the refresh token are each read more than once: room to improve); introspection
+2 (3 for a refresh token); /api/me 1 (the token row with user and client joined); revocation 8.
+"""
+
+import pytest
+
+from tests.e2e.helpers import client_credentials_token, creds, introspect, me, post_token, revoke
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _warm_key_cache(make_client):
+    """Measure the steady state: signing and verification keys are loaded once per process
+    (the root conftest forgets them before every test), so load them before counting."""
+    warm = make_client(name="Warm-up", grant_types=["client_credentials"])
+    me(client_credentials_token(warm)["access_token"])
+
+
+BUDGET = {
+    "client_credentials": 6,
+    "code_exchange": 10,
+    "refresh": 20,
+    "introspect_access_token": 4,
+    "introspect_refresh_token": 5,
+    "api_me": 1,
+    "revoke_access_token": 12,
+}
+
+
+@pytest.mark.rfc("6749", "4.4")
+def test_client_credentials_budget(service, django_assert_max_num_queries):
+    with django_assert_max_num_queries(BUDGET["client_credentials"]):
+        response = post_token({"grant_type": "client_credentials"}, auth=creds(service))
+    assert response.status_code == 200
+
+
+@pytest.mark.rfc("6749", "4.1.3")
+def test_code_exchange_budget(flow, django_assert_max_num_queries):
+    code, verifier = flow.code()
+    with django_assert_max_num_queries(BUDGET["code_exchange"]):
+        response = flow.exchange(code, verifier)
+    assert response.status_code == 200
+
+
+@pytest.mark.rfc("6749", "6")
+def test_refresh_budget(flow, django_assert_max_num_queries):
+    tokens = flow.tokens()
+    with django_assert_max_num_queries(BUDGET["refresh"]):
+        response = flow.refresh(tokens["refresh_token"])
+    assert response.status_code == 200
+
+
+@pytest.mark.rfc("7662", "2")
+def test_introspection_budget(flow, resource_server, django_assert_max_num_queries):
+    tokens = flow.tokens()
+    with django_assert_max_num_queries(BUDGET["introspect_access_token"]):
+        access = introspect(tokens["access_token"], creds(resource_server))
+    with django_assert_max_num_queries(BUDGET["introspect_refresh_token"]):
+        refresh = introspect(tokens["refresh_token"], creds(resource_server))
+    assert access.json()["active"] and refresh.json()["active"]
+
+
+@pytest.mark.rfc("6750", "2.1")
+def test_api_me_budget(flow, service, django_assert_max_num_queries):
+    user_token = flow.tokens()["access_token"]
+    client_token = client_credentials_token(service, scope="profile")["access_token"]
+    for token in (user_token, client_token):
+        with django_assert_max_num_queries(BUDGET["api_me"]):
+            assert me(token).status_code == 200
+
+
+@pytest.mark.rfc("7009", "2")
+def test_revocation_budget(flow, django_assert_max_num_queries):
+    tokens = flow.tokens()
+    with django_assert_max_num_queries(BUDGET["revoke_access_token"]):
+        assert revoke(tokens["access_token"], (flow.client.client_id, flow.secret)).status_code == 200
