@@ -16,6 +16,20 @@ def _challenge_is_s256(request):
     return {}
 
 
+def _redirect_uri_given(request):
+    """Authorization requests must name their redirect_uri (OpenID Connect Core 3.1.2.1),
+    so the token request must repeat it (RFC 6749 4.1.3). Without it we show an error page:
+    no redirect without an explicit, registered target."""
+    if getattr(request, "using_default_redirect_uri", False):
+        raise errors.InvalidRequestFatalError(description="The redirect_uri parameter is required.", request=request)
+    return {}
+
+
+def _token_request_names_redirect_uri(request):
+    if request.grant_type == "authorization_code" and not request.redirect_uri:
+        raise errors.InvalidRequestError(description="The redirect_uri parameter is required.", request=request)
+
+
 class Server(OAuthlibServer):
     """Authorization code (+PKCE S256), refresh token, client credentials and password grants.
 
@@ -27,7 +41,8 @@ class Server(OAuthlibServer):
         super().__init__(request_validator, *args, **kwargs)
         # A missing code_challenge_method defaults to "plain" in oauthlib: refused with it.
         self.auth_grant._code_challenge_methods = {"S256": pkce.verify_s256}
-        self.auth_grant.custom_validators.pre_auth.append(_challenge_is_s256)
+        self.auth_grant.custom_validators.pre_auth.extend([_redirect_uri_given, _challenge_is_s256])
+        self.auth_grant.custom_validators.pre_token.append(_token_request_names_redirect_uri)
         self._response_types = {"code": self.auth_grant}
         self._grant_types = {
             "authorization_code": self.auth_grant,

@@ -5,9 +5,11 @@ refuses parameters in the URL and duplicated parameters, answers RFC 6749 5.2 JS
 never caches (`Cache-Control: no-store`). A database failure is a 503, never a false success.
 """
 
+import base64
+import binascii
 import functools
 import logging
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
@@ -72,9 +74,24 @@ def _request_problem(request):
         return oauth_error("invalid_request", f"Duplicated parameter: {', '.join(duplicated)}.")
     if any("\x00" in k or "\x00" in v for k, values in params.lists() for v in values):
         return oauth_error("invalid_request", "Parameters must not contain NUL characters.")
-    if request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("basic ") and "client_secret" in params:
+    basic_id = _basic_client_id(request)
+    if basic_id is not None and "client_secret" in params:
         return oauth_error("invalid_request", "Use one client authentication method, not two.")
+    if basic_id is not None and params.get("client_id", basic_id) != basic_id:
+        return oauth_error("invalid_request", "The client_id does not match the authenticated client.")
     return None
+
+
+def _basic_client_id(request):
+    """The client_id of an HTTP Basic Authorization header (RFC 6749 2.3.1), or None."""
+    scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return ""  # malformed: authentication will fail with invalid_client
+    return unquote_plus(decoded.partition(":")[0])
 
 
 def protocol_endpoint(view):
