@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint check migrate serve clean
+.PHONY: help run test lint check migrate serve bench clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -41,6 +41,13 @@ lint: $(VENV)/.dev-installed ## ruff, and a check that no model change lacks its
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 check: lint test ## Everything CI runs on the embedded default
+
+$(VENV)/.bench-installed: requirements/base.txt requirements/dev.txt requirements/bench.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/bench.txt
+	@touch $@ $(VENV)/.dev-installed $(VENV)/.base-installed
+
+bench: $(VENV)/.bench-installed ## Benchmark against vanilla DOT and node-oidc-provider (PostgreSQL, Redis, wrk; < 10 min)
+	$(BIN)/python bench/run.py
 
 clean: ## Remove the virtualenv and local state (var/: database, dev keys)
 	rm -rf $(VENV) var
