@@ -1,10 +1,12 @@
+from urllib.parse import parse_qs, urlsplit
+
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -15,20 +17,64 @@ from rest_framework.views import APIView
 from . import flows, throttling
 from .forms import LoginForm, RegistrationForm
 from .serializers import RegistrationSerializer, UserSerializer
+from .signals import password_changed
+
+# A longer login_hint cannot be a username (150 characters at most): it is ignored.
+MAX_LOGIN_HINT_LENGTH = 150
+
+
+def login_hint(next_url):
+    """The OpenID Connect `login_hint` of the authorization request in `next_url`, or None.
+
+    Only a prefill: the template escapes it, and a hint that could not be a username is dropped.
+    """
+    values = parse_qs(urlsplit(next_url or "").query).get("login_hint", [])
+    hint = values[0].strip() if len(values) == 1 else ""
+    if not hint or len(hint) > MAX_LOGIN_HINT_LENGTH or not hint.isprintable():
+        return None
+    return hint
 
 
 class LoginView(auth_views.LoginView):
-    """Password login; Django cycles the session key on login (no fixation)."""
+    """Password login; Django cycles the session key on login (no fixation).
+
+    A login asked for by the authorization endpoint (prompt=login, max_age) is an ordinary
+    login: it records a new auth_time (accounts.sessions), which the endpoint then sees.
+    """
 
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = False
+
+    def get_initial(self):
+        initial = super().get_initial()
+        hint = login_hint(self.get_redirect_url())
+        if hint:
+            initial["username"] = hint
+        return initial
 
 
 class LogoutView(auth_views.LogoutView):
     """POST-only logout (Django 5), CSRF-protected."""
 
     template_name = "accounts/logged_out.html"
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change one's password (the old one is asked). This browser stays logged in; every other
+    session of the user ends and every earlier token is refused (see `signals.password_changed`)."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:password-change-done")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)  # saves, and keeps this session (new key, new hash)
+        password_changed.send(sender=type(form.user), user=form.user, request=self.request)
+        return response
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "accounts/password_change_done.html"
 
 
 @never_cache

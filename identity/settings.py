@@ -1,11 +1,14 @@
 """Settings for identity: every knob comes from the environment (see .env.example).
 
 With no environment at all the server runs in development mode on SQLite under var/ with an
-in-process cache; a development SECRET_KEY and RSA signing key are generated once into var/.
-Set DATABASE_URL and REDIS_URL for PostgreSQL and Redis, and DEBUG=false for production
-(which then refuses to start without an explicit SECRET_KEY, ISSUER and signing key).
+in-process cache; a development SECRET_KEY and key-encryption key are generated once into var/,
+and an RSA signing key into the database. Set DATABASE_URL and REDIS_URL for PostgreSQL and
+Redis, and DEBUG=false for production (which then refuses to start without an explicit
+SECRET_KEY, ISSUER, KEY_ENCRYPTION_KEYS and signing key).
 """
 
+import base64
+import re
 import secrets
 from pathlib import Path
 
@@ -21,9 +24,9 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = env.bool("DEBUG", default=True)
 
 
-def _secret(name, *, generate_into=None):
+def _secret(name, *, generate_into=None, generate=lambda: secrets.token_urlsafe(50)):
     """A secret from NAME, from the file named by NAME_FILE (Docker secrets), or, in
-    development only, generated once into var/."""
+    development only, made by `generate` once into var/."""
     value = env(name, default=None)
     file_name = env(f"{name}_FILE", default=None)
     if value:
@@ -35,7 +38,7 @@ def _secret(name, *, generate_into=None):
     path = VAR_DIR / generate_into
     if not path.exists():
         path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(50))
+        path.write_text(generate())
     return path.read_text().strip()
 
 
@@ -53,10 +56,27 @@ ISSUER = ISSUER.rstrip("/")
 # The `aud` of access tokens: the resource server they are meant for (RFC 9068).
 ACCESS_TOKEN_AUDIENCE = env("ACCESS_TOKEN_AUDIENCE", default=f"{ISSUER}/api")
 
-# RSA signing key (PEM) for access tokens. In development one is generated once into var/.
+# --- Token signing keys (oauth.keys, oauth.flows.rotate_signing_keys) ----------------------
+# Signing keys live in the database (oauth.SigningKey), their private halves encrypted with the
+# key-encryption key: Fernet keys, comma-separated; the first encrypts, all decrypt (so the KEK
+# itself can be rotated). Required when DEBUG is off; in development one is generated into var/.
+_kek = _secret(
+    "KEY_ENCRYPTION_KEYS",
+    generate_into="key_encryption_key",
+    generate=lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+)
+KEY_ENCRYPTION_KEYS = [k for k in re.split(r"[,\s]+", _kek or "") if k]
+# The RSA private key (PEM) imported as the active key when the table has none (first start).
 SIGNING_KEY_PEM = env("SIGNING_KEY", default=None)
 SIGNING_KEY_FILE = env("SIGNING_KEY_FILE", default=None)
-SIGNING_KEY_DEV_FILE = VAR_DIR / "signing_key.pem" if DEBUG else None
+# Development only: with neither of those, generate a key into the database instead.
+SIGNING_KEY_DEV_GENERATE = DEBUG
+# How long a process trusts its cached keys before re-reading the table (rotation pickup).
+SIGNING_KEY_CACHE_SECONDS = env.int("SIGNING_KEY_CACHE_SECONDS", default=30)
+# rotate_signing_keys promotes the next key once the active one is this old...
+SIGNING_KEY_ROTATION_DAYS = env.int("SIGNING_KEY_ROTATION_DAYS", default=30)
+# ...and the next key has been published this long (longer than the JWKS max-age).
+SIGNING_KEY_PREPUBLISH_SECONDS = env.int("SIGNING_KEY_PREPUBLISH_SECONDS", default=900)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -71,6 +91,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "oauth2_provider",
     "accounts",
+    "sso",
     "oauth",
     "wellknown",
 ]
@@ -83,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "sso.middleware.SSOSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -148,8 +170,8 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:profile"
 LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_HASHERS = [
-    # Argon2id (Django's defaults: 100 MiB, t=2, p=8), above OWASP's minimum (19 MiB, t=2, p=1).
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Argon2id at OWASP's minimum (19 MiB, t=2, p=1): see accounts/hashers.py.
+    "accounts.hashers.Argon2idHasher",
     # Client secrets only (selected by OAUTH2_PROVIDER["CLIENT_SECRET_HASHER"]); never first.
     "oauth.hashers.ClientSecretHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -171,6 +193,27 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_HTTPONLY = True
+
+# --- SSO sessions and the revocation store (sso/) -----------------------------------------
+# A browser's SSO session ends after this long without a request (idle) or since login (absolute).
+SSO_SESSION_IDLE_SECONDS = env.int("SSO_SESSION_IDLE_SECONDS", default=8 * 3600)
+SSO_SESSION_ABSOLUTE_SECONDS = env.int("SSO_SESSION_ABSOLUTE_SECONDS", default=14 * 24 * 3600)
+# TTL cap of every Redis fast-path key: the longest a revocation whose Redis write failed can
+# go unnoticed by processes still reading Redis (see sso/revocation.py).
+SSO_REVOCATION_CACHE_SECONDS = env.int("SSO_REVOCATION_CACHE_SECONDS", default=60)
+# purge_expired deletes sessions that ended longer ago than this.
+SSO_SESSION_RETENTION_SECONDS = env.int("SSO_SESSION_RETENTION_SECONDS", default=30 * 24 * 3600)
+
+# --- OpenID Connect Back-Channel Logout (oauth/backchannel.py) ------------------------------
+# Each POST to a client's backchannel_logout_uri waits at most this long for an answer.
+BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS = env.float("BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS", default=5)
+# Failed deliveries are retried with exponential backoff (15 s, 30 s, ... capped at 1 h) by the
+# server and by `manage.py deliver_backchannel_logouts`, until this many attempts were made.
+BACKCHANNEL_LOGOUT_MAX_ATTEMPTS = env.int("BACKCHANNEL_LOGOUT_MAX_ATTEMPTS", default=10)
+# Threads per process that deliver logout tokens after the logout has committed.
+BACKCHANNEL_LOGOUT_WORKERS = env.int("BACKCHANNEL_LOGOUT_WORKERS", default=4)
+# purge_expired deletes delivered (or given-up) outbox rows older than this.
+BACKCHANNEL_LOGOUT_RETENTION_SECONDS = env.int("BACKCHANNEL_LOGOUT_RETENTION_SECONDS", default=7 * 24 * 3600)
 
 # --- HTTPS and headers --------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
@@ -218,7 +261,9 @@ OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth.AccessToken"
 OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth.RefreshToken"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth.IDToken"
 
+# `roles` is reserved for the RBAC work.
 OAUTH_SCOPES = {
+    "openid": "Sign you in with your account (OpenID Connect)",
     "profile": "See your username and account identifier",
     "email": "See your email address",
     "read": "Read your data in connected APIs",
@@ -234,10 +279,16 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_ADMIN_CLASS": "oauth.admin.RefreshTokenAdmin",
     "GRANT_ADMIN_CLASS": "oauth.admin.GrantAdmin",
     "ID_TOKEN_ADMIN_CLASS": "oauth.admin.IDTokenAdmin",
-    "OAUTH2_SERVER_CLASS": "oauth.server.Server",
+    # OpenID Connect through DOT. With OIDC_ENABLED and no OAUTH2_SERVER_CLASS, DOT runs
+    # OIDC_SERVER_CLASS. ID tokens are signed by oauth.keys (Validator.finalize_id_token), so
+    # OIDC_RSA_PRIVATE_KEY stays unset.
+    "OIDC_ENABLED": True,
+    "OIDC_SERVER_CLASS": "oauth.server.OIDCServer",
     "SCOPES": OAUTH_SCOPES,
     "DEFAULT_SCOPES": ["profile"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("ACCESS_TOKEN_EXPIRE_SECONDS", default=900),
+    # Also bounds how long a retired signing key stays published (oauth.flows.rotate_signing_keys).
+    "ID_TOKEN_EXPIRE_SECONDS": env.int("ID_TOKEN_EXPIRE_SECONDS", default=3600),
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": env.int("AUTHORIZATION_CODE_EXPIRE_SECONDS", default=60),
     "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("REFRESH_TOKEN_EXPIRE_SECONDS", default=30 * 24 * 3600),
     "ROTATE_REFRESH_TOKEN": True,

@@ -1,8 +1,10 @@
 from django.contrib import admin, messages
+from django.core.exceptions import ImproperlyConfigured
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import revoke_access_token
 
-from .models import Client
+from . import flows
+from .models import BackchannelLogout, Client, SigningKey
 
 # django-oauth-toolkit registers these classes itself (see the *_ADMIN_CLASS settings).
 
@@ -22,6 +24,8 @@ class ClientAdmin(admin.ModelAdmin):
         "allowed_scopes",
         "skip_authorization",
         "can_introspect_any",
+        "backchannel_logout_uri",
+        "backchannel_logout_session_required",
         "created",
         "updated",
     )
@@ -52,7 +56,7 @@ class AccessTokenAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "application__client_id", "jti")
     raw_id_fields = ("user", "application", "source_refresh_token", "id_token")
     readonly_fields = ("token_checksum", "jti", "token_family")
-    exclude = ("token",)
+    exclude = ("token", "sid")  # the sid is a bearer-ish secret (sso.models.SSOSession)
     actions = ["revoke"]
 
     @admin.action(description="Revoke selected access tokens (and their refresh tokens)")
@@ -67,7 +71,7 @@ class RefreshTokenAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "application__client_id")
     raw_id_fields = ("user", "application", "access_token")
     readonly_fields = ("token_checksum", "token_family")
-    exclude = ("token",)
+    exclude = ("token", "sid")
     actions = ["revoke"]
 
     @admin.action(description="Revoke selected refresh tokens")
@@ -80,9 +84,74 @@ class GrantAdmin(admin.ModelAdmin):
     list_display = ("id", "user", "application", "expires", "redeemed_at")
     list_select_related = ("user", "application")
     raw_id_fields = ("user", "application")
-    exclude = ("code",)
+    exclude = ("code", "sid")
 
 
 class IDTokenAdmin(admin.ModelAdmin):
     list_display = ("jti", "user", "application", "expires")
     raw_id_fields = ("user", "application")
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(admin.ModelAdmin):
+    """Signing keys, read-only: rows change only through the rotation flow. The private key,
+    even encrypted, is never loaded here."""
+
+    list_display = ("kid", "state", "algorithm", "created_at", "activated_at", "retired_at")
+    list_filter = ("state",)
+    search_fields = ("kid",)
+    fields = ("kid", "algorithm", "state", "public_jwk", "created_at", "activated_at", "retired_at")
+    readonly_fields = fields
+    actions = ["rotate", "rotate_now"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("private_key")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a key would refuse every token it signed: retirement does it when safe.
+        return False
+
+    def has_rotate_permission(self, request):
+        return request.user.has_perm("oauth.rotate_signingkey")
+
+    @admin.action(description="Run the scheduled key rotation, as cron does (select any key)", permissions=["rotate"])
+    def rotate(self, request, queryset):
+        self._rotate(request, force=False)
+
+    @admin.action(
+        description="Emergency: rotate now, the next key signs at once (select any key)", permissions=["rotate"]
+    )
+    def rotate_now(self, request, queryset):
+        self._rotate(request, force=True)
+
+    def _rotate(self, request, *, force):
+        try:
+            result = flows.rotate_signing_keys(force=force)
+        except ImproperlyConfigured as exc:
+            self.message_user(request, f"The rotation failed: {exc}", messages.ERROR)
+            return
+        self.message_user(request, f"Signing keys: {result}.", messages.SUCCESS)
+
+
+@admin.register(BackchannelLogout)
+class BackchannelLogoutAdmin(admin.ModelAdmin):
+    """The back-channel logout outbox, read-only (the sid is not shown: it is a bearer-ish secret)."""
+
+    list_display = ("id", "client", "created_at", "attempts", "next_attempt_at", "delivered_at", "last_error")
+    list_filter = ("delivered_at",)
+    list_select_related = ("client",)
+    search_fields = ("client__client_id",)
+    fields = ("client", "subject", "jti", "created_at", "attempts", "next_attempt_at", "delivered_at", "last_error")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

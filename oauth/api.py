@@ -18,10 +18,10 @@ class MeView(APIView):
 
     def get(self, request):
         token = request.auth
-        if token.user is None:
+        if token.is_client_token:
             return Response({"type": "client", "client_id": token.client.client_id, "name": token.client.name})
-        user = token.user
-        body = {"type": "user", "sub": user.subject, "username": user.username, "client_id": token.client.client_id}
+        user = request.user
+        body = {"type": "user", "sub": user.subject, "username": user.username, "client_id": token.claims["client_id"]}
         if "email" in token.scopes:
             body["email"] = user.email
         return Response(body)

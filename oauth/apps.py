@@ -7,4 +7,20 @@ class OAuthConfig(AppConfig):
     verbose_name = "OAuth"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers system checks)
+        from django.db.models.signals import post_delete
+
+        from sso import purge
+        from sso.signals import sessions_ended
+
+        from . import checks, cleanup, receivers  # noqa: F401  (checks register themselves)
+        from .models import AccessToken
+
+        sessions_ended.connect(
+            receivers.end_tokens_of_ended_sessions, dispatch_uid="oauth.end_tokens_of_ended_sessions"
+        )
+        post_delete.connect(
+            receivers.forget_deleted_access_token, sender=AccessToken, dispatch_uid="oauth.forget_deleted_access_token"
+        )
+        purge.register("oauth.grants", cleanup.purge_grants)
+        purge.register("oauth.tokens", cleanup.purge_tokens)
+        purge.register("oauth.backchannel_logouts", cleanup.purge_backchannel_logouts)

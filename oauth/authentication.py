@@ -1,5 +1,8 @@
 """DRF authentication for APIs protected by our access tokens."""
 
+import functools
+
+from django.utils.functional import SimpleLazyObject
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
@@ -23,9 +26,33 @@ class ClientPrincipal:
         return f"client:{self.client.client_id}"
 
 
+def _principal(verified):
+    """`request.user`, loaded only when a view or permission looks at it (the token check
+    itself needs no SQL). A user disabled since the check is refused then (401)."""
+    if verified.is_client_token:
+        return ClientPrincipal(verified.client)
+    try:
+        return verified.user
+    except BearerError as exc:
+        raise exceptions.AuthenticationFailed({"error": exc.error, "error_description": exc.description}) from exc
+
+
+REALM = "identity"
+
+
 def _quoted(value):
     # error_description must not carry quotes, backslashes or line breaks (RFC 6750 3).
     return "".join(c for c in value if c not in '"\\\r\n')
+
+
+def bearer_challenge(error=None, description=None):
+    """The RFC 6750 3 `WWW-Authenticate` value; no error code when no token was sent."""
+    if error is None:
+        return f'Bearer realm="{REALM}"'
+    challenge = f'Bearer realm="{REALM}", error="{error}"'
+    if description:
+        challenge += f', error_description="{_quoted(description)}"'
+    return challenge
 
 
 class JWTAccessTokenAuthentication(BaseAuthentication):
@@ -37,11 +64,11 @@ class JWTAccessTokenAuthentication(BaseAuthentication):
     - no credentials: 401, `WWW-Authenticate: Bearer realm="identity"`;
     - a bad, expired or revoked token: 401, `WWW-Authenticate: Bearer realm="identity",
       error="invalid_token", error_description="…"`.
-    On success `request.user` is the user (or a ClientPrincipal for client-credentials tokens)
-    and `request.auth` the VerifiedAccessToken.
+    On success `request.user` is the user (or a ClientPrincipal for client-credentials tokens),
+    loaded lazily, and `request.auth` the VerifiedAccessToken.
     """
 
-    realm = "identity"
+    realm = REALM
 
     def authenticate(self, request):
         header = request.META.get("HTTP_AUTHORIZATION", "")
@@ -53,11 +80,10 @@ class JWTAccessTokenAuthentication(BaseAuthentication):
         except BearerError as exc:
             request._bearer_error = exc
             raise exceptions.AuthenticationFailed({"error": exc.error, "error_description": exc.description}) from exc
-        user = verified.user if verified.user is not None else ClientPrincipal(verified.client)
-        return user, verified
+        return SimpleLazyObject(functools.partial(_principal, verified)), verified
 
     def authenticate_header(self, request):
         error = getattr(request, "_bearer_error", None)
         if error is None:
-            return f'Bearer realm="{self.realm}"'
-        return f'Bearer realm="{self.realm}", error="{error.error}", error_description="{_quoted(error.description)}"'
+            return bearer_challenge()
+        return bearer_challenge(error.error, error.description)

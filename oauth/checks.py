@@ -3,20 +3,49 @@
 from django.conf import settings
 from django.contrib.auth.hashers import get_hasher, get_hashers
 from django.core.checks import Error, Warning, register
-from django.core.exceptions import ImproperlyConfigured
 from oauth2_provider.settings import oauth2_settings
 
-from . import keys
+from . import kek, keys
 from .hashers import ClientSecretHasher
 
 
 @register()
 def signing_key_check(app_configs, **kwargs):
-    try:
-        keys.signing_key()
-    except (ImproperlyConfigured, OSError, ValueError) as exc:
-        return [Error(f"The token signing key cannot be loaded: {exc}", id="oauth.E001")]
+    # Judges the active key in the table, or (none yet, or no table before `migrate`) the
+    # key the first start would import; never generates or writes anything.
+    problem = keys.problem()
+    if problem:
+        return [Error(f"The token signing key cannot be loaded: {problem}", id="oauth.E001")]
     return []
+
+
+@register()
+def key_encryption_key_check(app_configs, **kwargs):
+    problem = kek.problem()
+    if problem:
+        return [Error(problem, id="oauth.E004")]
+    return []
+
+
+@register()
+def signing_key_rotation_check(app_configs, **kwargs):
+    # A JWKS cached by a client (max-age), fetched just before another process picked up the
+    # new next key (cache window), must still list the key once it signs.
+    needed = keys.JWKS_MAX_AGE + settings.SIGNING_KEY_CACHE_SECONDS
+    errors = []
+    if settings.SIGNING_KEY_PREPUBLISH_SECONDS <= needed:
+        errors.append(
+            Error(
+                f"SIGNING_KEY_PREPUBLISH_SECONDS ({settings.SIGNING_KEY_PREPUBLISH_SECONDS}) must exceed the JWKS "
+                f"max-age plus SIGNING_KEY_CACHE_SECONDS ({needed} s), or clients see a key only after it signs.",
+                id="oauth.E005",
+            )
+        )
+    if settings.SIGNING_KEY_ROTATION_DAYS < 1 or settings.SIGNING_KEY_CACHE_SECONDS < 1:
+        errors.append(
+            Error("SIGNING_KEY_ROTATION_DAYS and SIGNING_KEY_CACHE_SECONDS must be at least 1.", id="oauth.E006")
+        )
+    return errors
 
 
 @register()

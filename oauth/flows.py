@@ -1,9 +1,16 @@
-"""OAuth use cases: registering clients, revoking token families."""
+"""OAuth use cases: registering clients, revoking token families, rotating signing keys."""
 
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.settings import oauth2_settings
 
-from .models import AccessToken, Client, RefreshToken
+from . import kek, keys, tokens
+from .models import AccessToken, Client, RefreshToken, SigningKey
 
 
 class ClientError(Exception):
@@ -15,7 +22,17 @@ class ClientError(Exception):
 
 
 def create_client(
-    *, name, grant_types, redirect_uris=(), public=False, scopes="", trusted=False, can_introspect_any=False
+    *,
+    name,
+    grant_types,
+    redirect_uris=(),
+    post_logout_redirect_uris=(),
+    public=False,
+    scopes="",
+    trusted=False,
+    can_introspect_any=False,
+    backchannel_logout_uri="",
+    backchannel_logout_session_required=False,
 ):
     """Register a client. Returns (client, secret): the plaintext secret, shown once (None
     for a public client). Only the secret's keyed hash is stored."""
@@ -27,9 +44,12 @@ def create_client(
         client_type=Client.CLIENT_PUBLIC if public else Client.CLIENT_CONFIDENTIAL,
         grant_types=" ".join(grant_types),
         redirect_uris=" ".join(redirect_uris),
+        post_logout_redirect_uris=" ".join(post_logout_redirect_uris),
         allowed_scopes=scopes,
         skip_authorization=trusted,
         can_introspect_any=can_introspect_any,
+        backchannel_logout_uri=backchannel_logout_uri,
+        backchannel_logout_session_required=backchannel_logout_session_required,
         client_secret=secret or "",
     )
     try:
@@ -48,3 +68,151 @@ def revoke_token_family(*, family):
         return
     RefreshToken.revoke_family(family)
     AccessToken.objects.filter(token_family=family).delete()
+
+
+# --- Signing keys -------------------------------------------------------------------------
+
+
+class SigningKeyError(Exception):
+    """A key operation was refused; the message is meant for the operator."""
+
+
+@dataclass(frozen=True)
+class KeyRotation:
+    """What one rotate_signing_keys run changed (key IDs)."""
+
+    created: str | None = None
+    activated: str | None = None
+    retired: str | None = None
+    deleted: tuple = ()
+    rewrapped: int = 0
+
+    @property
+    def changed(self):
+        return bool(self.created or self.activated or self.retired or self.deleted or self.rewrapped)
+
+    def __str__(self):
+        parts = [
+            self.activated and f"now signing with {self.activated}",
+            self.retired and f"retired {self.retired}",
+            self.created and f"published next key {self.created}",
+            self.deleted and f"deleted expired keys {', '.join(self.deleted)}",
+            self.rewrapped and f"re-encrypted {self.rewrapped} key(s) with the current KEK",
+        ]
+        return "; ".join(p for p in parts if p) or "nothing to do"
+
+
+def retired_key_retention():
+    """How long a retired key stays published: until every token it signed has expired."""
+    longest = max(oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS, oauth2_settings.ID_TOKEN_EXPIRE_SECONDS)
+    # Plus the leeway verifiers allow on `exp`, plus the cache window during which another
+    # process may still sign with the key after it was retired.
+    return timedelta(seconds=longest + tokens.LEEWAY_SECONDS + settings.SIGNING_KEY_CACHE_SECONDS)
+
+
+def rotation_due(active, upcoming, *, now):
+    """Whether the scheduled rotation should promote `upcoming` now. Pure."""
+    if upcoming is None:
+        return False
+    active_since = active.activated_at or active.created_at
+    old_enough = active_since <= now - timedelta(days=settings.SIGNING_KEY_ROTATION_DAYS)
+    # Clients cache the JWKS: the next key must have been published longer than they cache it.
+    published_long_enough = upcoming.created_at <= now - timedelta(seconds=settings.SIGNING_KEY_PREPUBLISH_SECONDS)
+    return old_enough and published_long_enough
+
+
+def _in_state(state):
+    return SigningKey.objects.filter(state=state).first()
+
+
+def _create_key(state, now):
+    row = keys.new_stored_key(keys.generate_private_key(), state=state, now=now)
+    row.save()
+    return row
+
+
+def _retire(active, now):
+    if active is None:
+        return None
+    active.state, active.retired_at = SigningKey.State.RETIRED, now
+    active.save(update_fields=["state", "retired_at"])
+    return active.kid
+
+
+def _activate(upcoming, now):
+    upcoming.state, upcoming.activated_at = SigningKey.State.ACTIVE, now
+    upcoming.save(update_fields=["state", "activated_at"])
+    return upcoming.kid
+
+
+def _delete_expired_keys(now):
+    expired = SigningKey.objects.filter(state=SigningKey.State.RETIRED, retired_at__lte=now - retired_key_retention())
+    kids = tuple(expired.values_list("kid", flat=True))
+    expired.delete()
+    return kids
+
+
+def _rewrap_keys():
+    """Re-encrypt keys still encrypted with an older KEK (idempotent: current ones stay)."""
+    count = 0
+    for row in SigningKey.objects.all():
+        if not kek.is_current(row.private_key):
+            row.private_key = kek.rewrap(row.private_key)
+            row.save(update_fields=["private_key"])
+            count += 1
+    return count
+
+
+def rotate_signing_keys(*, now=None, force=False):
+    """The key rotation cron (and the admin) runs: returns a KeyRotation.
+
+    Deletes retired keys whose tokens have all expired; promotes next -> active and
+    active -> retired once the active key is SIGNING_KEY_ROTATION_DAYS old and the next key
+    has been published for SIGNING_KEY_PREPUBLISH_SECONDS (at once with `force`: an
+    emergency, since clients may not have fetched a freshly made next key yet); makes sure a
+    next key is published; re-encrypts keys with the current KEK. Running it again changes
+    nothing until the next period. Writers are serialized by a lock held for the transaction,
+    so concurrent runs in several processes never make two active keys.
+    """
+    now = now or timezone.now()
+    activated = retired = created = None
+    with transaction.atomic():
+        SigningKey.objects.lock()
+        deleted = _delete_expired_keys(now)
+        active, upcoming = _in_state(SigningKey.State.ACTIVE), _in_state(SigningKey.State.NEXT)
+        if active is None or force or rotation_due(active, upcoming, now=now):
+            upcoming = upcoming or _create_key(SigningKey.State.NEXT, now)
+            retired = _retire(active, now)
+            activated = _activate(upcoming, now)
+            upcoming = None
+        if upcoming is None:
+            created = _create_key(SigningKey.State.NEXT, now).kid
+        rewrapped = _rewrap_keys()
+    keys.expire()
+    return KeyRotation(created=created, activated=activated, retired=retired, deleted=deleted, rewrapped=rewrapped)
+
+
+def import_signing_key(*, pem, activate=False, now=None):
+    """Store a PEM private key from elsewhere (e.g. the server we replace); returns its row.
+
+    By default it becomes the next key (published now, signing from the next rotation; it
+    replaces a next key that never signed). With `activate` it signs at once and the active
+    key is retired. Raises ImproperlyConfigured for an unusable key (not RSA, under 2048 bits,
+    encrypted) and SigningKeyError when the key is already stored.
+    """
+    key = keys.load_private_key(pem)
+    now = now or timezone.now()
+    state = SigningKey.State.ACTIVE if activate else SigningKey.State.NEXT
+    with transaction.atomic():
+        SigningKey.objects.lock()
+        existing = SigningKey.objects.filter(kid=key["kid"]).first()
+        if existing is not None:
+            raise SigningKeyError(f"The key {existing.kid} is already stored ({existing.state}).")
+        if activate:
+            _retire(_in_state(SigningKey.State.ACTIVE), now)
+        else:
+            SigningKey.objects.filter(state=SigningKey.State.NEXT).delete()
+        row = keys.new_stored_key(key, state=state, now=now)
+        row.save()
+    keys.expire()
+    return row

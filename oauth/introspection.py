@@ -1,4 +1,8 @@
-"""Token introspection (RFC 7662): the answer for one token, as seen by one caller."""
+"""Token introspection (RFC 7662): the answer for one token, as seen by one caller.
+
+Anything not fully valid is `{"active": false}`: a token without its row (revoked), expired,
+of a disabled user, of an ended SSO session, or issued before the user's not-before (the
+revocation store, sso.revocation, answers the last two as it does for APIs)."""
 
 import hashlib
 from datetime import timedelta
@@ -6,6 +10,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 from oauth2_provider.models import refresh_token_expire_timedelta
+
+from sso import revocation
 
 from . import tokens
 from .models import AccessToken, RefreshToken
@@ -47,6 +53,14 @@ def _access(token, checksum, caller):
         claims = tokens.verify_access_token(token)
     except tokens.InvalidToken:
         return True, INACTIVE
+    if not revocation.is_token_acceptable(
+        jti=claims["jti"],
+        sid=claims.get("sid"),
+        user_id=row.user_id,
+        issued_at=claims["iat"],
+        token_is_live=lambda: True,  # its row was just read
+    ):
+        return True, INACTIVE  # its session ended, or the user's not-before passed it
     answer = {
         "active": True,
         "scope": row.scope,
@@ -65,6 +79,13 @@ def _access(token, checksum, caller):
     return True, answer
 
 
+def _refresh_token_session_ok(row):
+    """Its SSO session (if bound to one) is active and the user's not-before has not passed it."""
+    if row.sid and not revocation.is_session_active(sid=row.sid, user_id=row.user_id):
+        return False
+    return revocation.is_issued_after_not_before(user_id=row.user_id, issued_at=row.created)
+
+
 def _refresh(token, checksum, caller):
     row = (
         RefreshToken.objects.select_related("user", "application", "access_token")
@@ -77,7 +98,7 @@ def _refresh(token, checksum, caller):
         return True, INACTIVE
     lifetime = refresh_token_expire_timedelta() or timedelta(days=3650)
     expires = row.access_token.expires + lifetime
-    if expires <= timezone.now():
+    if expires <= timezone.now() or not _refresh_token_session_ok(row):
         return True, INACTIVE
     return True, {
         "active": True,

@@ -9,7 +9,10 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connections, models, router, transaction
+from django.db.models import Q
+from django.db.transaction import TransactionManagementError
+from django.utils import timezone
 from oauth2_provider.models import (
     AbstractAccessToken,
     AbstractApplication,
@@ -75,6 +78,18 @@ class Client(AbstractApplication):
         default=False,
         help_text="A resource server: may introspect tokens issued to any client (RFC 7662).",
     )
+    # OpenID Connect Back-Channel Logout 1.0: where a logout token is POSTed when a session ends.
+    backchannel_logout_uri = models.URLField(
+        "back-channel logout URI",
+        max_length=2000,
+        blank=True,
+        help_text="https (http only on loopback). Receives a signed logout_token when the user's session ends.",
+    )
+    backchannel_logout_session_required = models.BooleanField(
+        "back-channel logout needs sid",
+        default=False,
+        help_text="Every logout token sent to this client names the session (`sid`).",
+    )
 
     class Meta(AbstractApplication.Meta):
         verbose_name = "client"
@@ -120,6 +135,13 @@ class Client(AbstractApplication):
             errors["redirect_uris"] = problems
         elif "authorization_code" in self.grant_type_list and not uris:
             errors["redirect_uris"] = "The authorization_code grant needs at least one redirect URI."
+        # RP-Initiated Logout sends the browser there: the same rules as redirect URIs.
+        logout_uris = self.post_logout_redirect_uris.split()
+        problems = [f"{uri}: {p}" for uri in logout_uris if (p := redirect_uri_problem(uri))]
+        if problems:
+            errors["post_logout_redirect_uris"] = problems
+        if self.backchannel_logout_uri and (problem := redirect_uri_problem(self.backchannel_logout_uri)):
+            errors["backchannel_logout_uri"] = problem
         unknown_scopes = set(self.allowed_scopes.split()) - set(settings.OAUTH_SCOPES)
         if unknown_scopes:
             errors["allowed_scopes"] = f"Unknown scopes: {' '.join(sorted(unknown_scopes))}."
@@ -140,6 +162,10 @@ class Grant(AbstractGrant):
     auth_time = models.DateTimeField(null=True, blank=True)
     token_family = models.UUIDField(default=uuid.uuid4, editable=False)
     redeemed_at = models.DateTimeField(null=True, blank=True)
+    # The SSO session (sso.SSOSession.sid) the user approved from; empty when there was none.
+    # Kept after redemption: it records which clients logged in under which session, for
+    # back-channel logout.
+    sid = models.CharField(max_length=64, blank=True, default="", db_index=True)
 
     class Meta(AbstractGrant.Meta):
         verbose_name = "authorization code"
@@ -151,6 +177,9 @@ class AccessToken(AbstractAccessToken):
     jti = models.CharField(max_length=64, db_index=True, blank=True, default="")
     # All tokens descended from one authorization share a family (revoked together).
     token_family = models.UUIDField(null=True, blank=True, db_index=True, editable=False)
+    # The SSO session the token was issued from (the `sid` claim); empty for tokens from the
+    # password or client-credentials grant, which are bound to no browser session.
+    sid = models.CharField(max_length=64, blank=True, default="", db_index=True)
 
     class Meta(AbstractAccessToken.Meta):
         verbose_name = "access token"
@@ -158,11 +187,110 @@ class AccessToken(AbstractAccessToken):
 
 class RefreshToken(AbstractRefreshToken):
     auth_time = models.DateTimeField(null=True, blank=True)
+    # The SSO session the token is bound to: it stops working when that session ends.
+    sid = models.CharField(max_length=64, blank=True, default="", db_index=True)
 
     class Meta(AbstractRefreshToken.Meta):
         verbose_name = "refresh token"
+
+    @classmethod
+    def revoke_family(cls, token_family):
+        """DOT's revocation of the family, plus the family's access tokens that no refresh
+        token points to any more (our access tokens carry their family too). Deleted access
+        tokens leave the revocation store's fast path after the commit (oauth.receivers)."""
+        if not token_family:
+            return
+        with transaction.atomic():
+            super().revoke_family(token_family)
+            AccessToken.objects.filter(token_family=token_family).delete()
 
 
 class IDToken(AbstractIDToken):
     class Meta(AbstractIDToken.Meta):
         verbose_name = "ID token"
+
+
+# Arbitrary, but the same in every process: the PostgreSQL advisory lock that serializes
+# writers of the signing-key table (bootstrap, rotation, import).
+SIGNING_KEY_LOCK_ID = 7_331_002
+
+
+class SigningKeyQuerySet(models.QuerySet):
+    def lock(self):
+        """Serialize writers of the key table until the current transaction ends.
+
+        PostgreSQL: a transaction-scoped advisory lock. SQLite needs none: its transactions
+        start with BEGIN IMMEDIATE (see settings), so writers already queue.
+        """
+        connection = connections[router.db_for_write(self.model)]
+        if not connection.in_atomic_block:
+            raise TransactionManagementError("SigningKey.objects.lock() needs a transaction.")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SIGNING_KEY_LOCK_ID])
+
+
+class SigningKey(models.Model):
+    """A token signing key. The private half is stored encrypted with the key-encryption key
+    (KEY_ENCRYPTION_KEYS), never in clear; oauth.keys reads this table, oauth.flows writes it."""
+
+    class State(models.TextChoices):
+        NEXT = "next", "next (published, not signing yet)"
+        ACTIVE = "active", "active (signs tokens)"
+        RETIRED = "retired", "retired (published until its tokens have expired)"
+
+    kid = models.CharField("key ID", max_length=64, unique=True, help_text="RFC 7638 thumbprint.")
+    algorithm = models.CharField(max_length=16, default="RS256")
+    public_jwk = models.JSONField(help_text="The public JWK as published (public members only).")
+    private_key = models.TextField(help_text="The private key (PEM), encrypted with the key-encryption key.")
+    state = models.CharField(max_length=16, choices=State.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SigningKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "signing key"
+        ordering = ["-created_at"]
+        permissions = [("rotate_signingkey", "Can rotate signing keys")]
+        constraints = [
+            # The database itself refuses a second active (or next) key, whatever races.
+            models.UniqueConstraint(fields=["state"], condition=Q(state="active"), name="oauth_signingkey_one_active"),
+            models.UniqueConstraint(fields=["state"], condition=Q(state="next"), name="oauth_signingkey_one_next"),
+            models.CheckConstraint(
+                condition=Q(state__in=["next", "active", "retired"]), name="oauth_signingkey_state_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kid} ({self.state})"
+
+
+class BackchannelLogout(models.Model):
+    """The outbox of OpenID Connect Back-Channel Logout: one logout token to deliver to one
+    client. Written in the transaction that revokes the tokens; delivered after the commit and
+    retried with backoff until delivered or given up (oauth.backchannel).
+
+    The token itself is not stored: it is signed at each attempt from these columns, so that
+    a retry an hour later still carries a fresh `iat`/`exp`, and the same `jti` (a receiver
+    may use it to ignore a duplicate)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="backchannel_logouts")
+    subject = models.CharField(max_length=64, help_text="The user's `sub`.")
+    sid = models.CharField(max_length=64, blank=True, help_text="The ended session; empty: every session.")
+    jti = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    # Due when <= now; NULL once delivered or given up.
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "back-channel logout"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        state = "delivered" if self.delivered_at else ("pending" if self.next_attempt_at else "given up")
+        return f"logout of {self.subject[:8]}… for {self.client_id} ({state})"

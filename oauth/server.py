@@ -1,7 +1,14 @@
-"""The oauthlib server we run: only what we support, nothing DOT enables by default."""
+"""The oauthlib servers we run: only what we support, nothing DOT enables by default.
+
+`OIDCServer` (OIDC_SERVER_CLASS, the one DOT runs) is oauthlib's OpenID Connect server with
+exactly the restrictions of the plain OAuth 2.0 `Server`: the same grants, `response_type=code`
+only, S256-only PKCE and the same custom validators, applied by `_restrict_code_grant` to every
+authorization-code grant object each server holds.
+"""
 
 from oauthlib.oauth2 import Server as OAuthlibServer
 from oauthlib.oauth2.rfc6749 import errors
+from oauthlib.openid import Server as OpenIDServer
 
 from . import pkce
 
@@ -30,6 +37,26 @@ def _token_request_names_redirect_uri(request):
         raise errors.InvalidRequestError(description="The redirect_uri parameter is required.", request=request)
 
 
+# The Grant row's nonce column holds 255 characters; a longer nonce would fail at the database.
+MAX_NONCE_LENGTH = 255
+
+
+def _nonce_fits(request):
+    if request.nonce is not None and len(request.nonce) > MAX_NONCE_LENGTH:
+        raise errors.InvalidRequestError(
+            description=f"The nonce must be at most {MAX_NONCE_LENGTH} characters.", request=request
+        )
+    return {}
+
+
+def _restrict_code_grant(grant):
+    """S256-only PKCE and our checks on an oauthlib (OAuth 2.0) authorization-code grant."""
+    # A missing code_challenge_method defaults to "plain" in oauthlib: refused with it.
+    grant._code_challenge_methods = {"S256": pkce.verify_s256}
+    grant.custom_validators.pre_auth.extend([_redirect_uri_given, _challenge_is_s256, _nonce_fits])
+    grant.custom_validators.pre_token.append(_token_request_names_redirect_uri)
+
+
 class Server(OAuthlibServer):
     """Authorization code (+PKCE S256), refresh token, client credentials and password grants.
 
@@ -39,10 +66,7 @@ class Server(OAuthlibServer):
 
     def __init__(self, request_validator, *args, **kwargs):
         super().__init__(request_validator, *args, **kwargs)
-        # A missing code_challenge_method defaults to "plain" in oauthlib: refused with it.
-        self.auth_grant._code_challenge_methods = {"S256": pkce.verify_s256}
-        self.auth_grant.custom_validators.pre_auth.extend([_redirect_uri_given, _challenge_is_s256])
-        self.auth_grant.custom_validators.pre_token.append(_token_request_names_redirect_uri)
+        _restrict_code_grant(self.auth_grant)
         self._response_types = {"code": self.auth_grant}
         self._grant_types = {
             "authorization_code": self.auth_grant,
@@ -50,3 +74,32 @@ class Server(OAuthlibServer):
             "client_credentials": self.credentials_grant,
             "password": self.password_grant,
         }
+
+
+class OIDCServer(OpenIDServer):
+    """`Server`'s grants and restrictions, plus OpenID Connect: ID tokens when `openid` is
+    granted (authorization code and refresh), and the UserInfo endpoint.
+
+    Not offered: the implicit and hybrid flows (`id_token`, `code id_token`, … response
+    types), `response_type=none`, and the device grant. A `code` request with `openid` goes
+    to oauthlib's OIDC grant, whose inner OAuth 2.0 grant gets the same restrictions as ours.
+    """
+
+    def __init__(self, request_validator, *args, **kwargs):
+        super().__init__(request_validator, *args, **kwargs)
+        _restrict_code_grant(self.auth_grant)
+        _restrict_code_grant(self.openid_connect_auth.proxy_target)
+        self._response_types = {"code": self.auth_grant_choice}
+        self._grant_types = {
+            "authorization_code": self.token_grant_choice,
+            "refresh_token": self.refresh_grant,
+            "client_credentials": self.credentials_grant,
+            "password": self.password_grant,
+        }
+
+    def validate_userinfo_request(self, request):
+        # oauthlib asks the validator for a token with `openid`, and ours answers a token
+        # without it as invalid (401). Ask for no scope, so that oauthlib's own check answers
+        # a valid token without `openid` as insufficient_scope (403, RFC 6750 3.1).
+        request.scopes = []
+        return super().validate_userinfo_request(request)

@@ -1,13 +1,16 @@
-"""RFC 9068 JWT access tokens: claim building, signing (the DOT generator) and verification.
+"""RFC 9068 JWT access tokens and OpenID Connect ID tokens: claim building, signing (the DOT
+generator) and verification.
 
 Verification pins everything (RFC 8725): compact serialization, `alg` RS256 only, `typ`
 at+jwt, a known `kid`, no `crit`, exact `iss`, our `aud`, `exp`/`nbf`/`iat` within leeway.
 Header members that point elsewhere (`jku`, `x5u`, `jwk`, `x5c`) are never used.
+ID tokens carry `typ: JWT`, so neither kind of token passes for the other.
 """
 
 import json
 import secrets
 import time
+import uuid
 from datetime import datetime
 
 from django.conf import settings
@@ -17,6 +20,12 @@ from jwcrypto.common import JWException
 from . import keys
 
 ACCESS_TOKEN_TYPE = "at+jwt"
+ID_TOKEN_TYPE = "JWT"
+# How the user authenticated (OpenID Connect Core 2: `amr`, RFC 8176 values; `acr`). Password
+# login is the only method so far; our own URN names that context, because the ISO/IEC 29115
+# levels ("0", "1", …) say nothing a client can act on. A second factor will add its own.
+AMR_PASSWORD = ("pwd",)
+ACR_PASSWORD = "urn:identity:pwd"
 LEEWAY_SECONDS = 60
 MAX_TOKEN_LENGTH = 8192
 
@@ -25,8 +34,8 @@ class InvalidToken(Exception):
     """The token is not a valid access token of ours; the message is safe to show."""
 
 
-def access_token_claims(*, issuer, audience, client_id, subject, scope, lifetime, auth_time=None, now=None):
-    """The claims of an access token (RFC 9068 section 2.2). Pure."""
+def access_token_claims(*, issuer, audience, client_id, subject, scope, lifetime, auth_time=None, sid=None, now=None):
+    """The claims of an access token (RFC 9068 section 2.2; `sid`: the SSO session). Pure."""
     now = int(time.time()) if now is None else now
     claims = {
         "iss": issuer,
@@ -40,6 +49,34 @@ def access_token_claims(*, issuer, audience, client_id, subject, scope, lifetime
     }
     if auth_time is not None:
         claims["auth_time"] = auth_time
+    if sid:
+        claims["sid"] = sid
+    return claims
+
+
+def id_token_claims(
+    *, issuer, client_id, subject, lifetime, auth_time, amr, acr, nonce=None, at_hash=None, sid=None, now=None
+):
+    """The claims of an ID token (OpenID Connect Core 2, 3.1.3.6). Pure.
+
+    `auth_time` is present whenever known (always, for logins through the authorization
+    endpoint; not only when `max_age` was asked), `azp` names the client (the sole audience),
+    and `jti` is a UUID (the IDToken row's key).
+    """
+    now = int(time.time()) if now is None else now
+    claims = {
+        "iss": issuer,
+        "sub": subject,
+        "aud": client_id,
+        "azp": client_id,
+        "iat": now,
+        "exp": now + lifetime,
+        "amr": list(amr),
+        "acr": acr,
+        "jti": str(uuid.uuid4()),
+    }
+    optional = {"auth_time": auth_time, "nonce": nonce, "at_hash": at_hash, "sid": sid}
+    claims.update({name: value for name, value in optional.items() if value is not None and value != ""})
     return claims
 
 
@@ -51,7 +88,7 @@ def sign(claims, *, typ):
     return token.serialize()
 
 
-def _timestamp(value):
+def numeric_date(value):
     if value is None:
         return None
     return int(value.timestamp()) if isinstance(value, datetime) else int(value)
@@ -69,7 +106,9 @@ def signed_access_token(request, refresh_token=False):
         subject=user.subject if user else client.client_id,
         scope=" ".join(request.scopes or []),
         lifetime=int(request.expires_in),
-        auth_time=_timestamp(getattr(request, "auth_time", None)) if user else None,
+        auth_time=numeric_date(getattr(request, "auth_time", None)) if user else None,
+        # Set from the Grant or refresh token; none for the password grant (no browser session).
+        sid=getattr(request, "sid", None) if user else None,
     )
     request.access_token_jti = claims["jti"]
     return sign(claims, typ=ACCESS_TOKEN_TYPE)
@@ -84,23 +123,38 @@ def looks_like_jwt(token):
     return isinstance(token, str) and token.count(".") == 2
 
 
-def _header(token):
+def _header(token, what="access token"):
+    if not looks_like_jwt(token) or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+        raise InvalidToken(f"The {what} is malformed.")
     parsed = jws.JWS()
     try:
         parsed.deserialize(token)
         # jose_header raises too (an unknown `crit` member): inside the try, else a 500.
         header = parsed.jose_header
     except (JWException, ValueError, TypeError) as exc:
-        raise InvalidToken("The access token is malformed.") from exc
+        raise InvalidToken(f"The {what} is malformed.") from exc
     if not isinstance(header, dict):
-        raise InvalidToken("The access token is malformed.")
+        raise InvalidToken(f"The {what} is malformed.")
     return parsed, header
+
+
+def _verified_claims(parsed, header, what):
+    """The payload of a parsed JWS after the signature check with our key for its `kid`."""
+    key = keys.verification_key(header.get("kid"))
+    if key is None:
+        raise InvalidToken(f"The {what} was signed by an unknown key.")
+    try:
+        parsed.verify(key, alg=keys.ALGORITHM)
+        claims = json.loads(parsed.payload)
+    except (JWException, ValueError, TypeError) as exc:
+        raise InvalidToken(f"The {what} signature is invalid.") from exc
+    if not isinstance(claims, dict):
+        raise InvalidToken(f"The {what} is malformed.")
+    return claims
 
 
 def verify_access_token(token, *, audience=None, now=None):
     """Verify a JWT access token of ours and return its claims, or raise InvalidToken."""
-    if not looks_like_jwt(token) or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
-        raise InvalidToken("The access token is malformed.")
     parsed, header = _header(token)
     if header.get("alg") != keys.ALGORITHM:
         raise InvalidToken("The access token is not signed with an accepted algorithm.")
@@ -108,14 +162,7 @@ def verify_access_token(token, *, audience=None, now=None):
         raise InvalidToken("The token is not an access token.")
     if "crit" in header:
         raise InvalidToken("The access token has unsupported critical header parameters.")
-    key = keys.verification_key(header.get("kid"))
-    if key is None:
-        raise InvalidToken("The access token was signed by an unknown key.")
-    try:
-        parsed.verify(key, alg=keys.ALGORITHM)
-        claims = json.loads(parsed.payload)
-    except (JWException, ValueError, TypeError) as exc:
-        raise InvalidToken("The access token signature is invalid.") from exc
+    claims = _verified_claims(parsed, header, "access token")
     check_claims(claims, audience=audience or settings.ACCESS_TOKEN_AUDIENCE, now=now)
     return claims
 
@@ -145,3 +192,35 @@ def check_claims(claims, *, audience, now=None):
         if not isinstance(claims.get(name), str) or not claims[name]:
             raise InvalidToken(f"The access token has no valid {name}.")
     return claims
+
+
+def verify_id_token_hint(token):
+    """Verify an ID token we issued, presented back as `id_token_hint`; return its claims.
+
+    Signature (RS256, our key for its `kid`) and `iss` must verify; an expired token is
+    accepted (OpenID Connect RP-Initiated Logout 1.0, section 2). An access token or a logout
+    token is not an ID token: any `typ` but JWT (ours always carry it) is refused. Raises InvalidToken.
+    """
+    what = "ID token"
+    parsed, header = _header(token, what)
+    if header.get("alg") != keys.ALGORITHM:
+        raise InvalidToken("The ID token is not signed with an accepted algorithm.")
+    if header.get("typ") != ID_TOKEN_TYPE:
+        raise InvalidToken("The token is not an ID token.")
+    if "crit" in header:
+        raise InvalidToken("The ID token has unsupported critical header parameters.")
+    claims = _verified_claims(parsed, header, what)
+    if claims.get("iss") != settings.ISSUER:
+        raise InvalidToken("The ID token was issued by someone else.")
+    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+        raise InvalidToken("The ID token has no valid sub.")
+    audiences = id_token_audiences(claims)
+    if not audiences or not all(isinstance(a, str) and a for a in audiences):
+        raise InvalidToken("The ID token has no valid aud.")
+    return claims
+
+
+def id_token_audiences(claims):
+    """The `aud` claim as a list (it may be one string or a list, RFC 7519 4.1.3)."""
+    aud = claims.get("aud")
+    return aud if isinstance(aud, list) else [aud]

@@ -8,4 +8,7 @@ urlpatterns = [
     path("token/", views.TokenView.as_view(), name="token"),
     path("revoke/", views.RevokeTokenView.as_view(), name="revoke"),
     path("introspect/", views.IntrospectTokenView.as_view(), name="introspect"),
+    path("userinfo/", views.UserInfoView.as_view(), name="userinfo"),
+    path("logout/", views.end_session, name="logout"),
+    path("logout/confirm/", views.confirm_logout, name="logout-confirm"),
 ]

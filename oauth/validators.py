@@ -7,7 +7,10 @@
 - every token carries its family (all tokens descended from one authorization) and the time
   the user authenticated (`auth_time`), through refreshes;
 - a refresh token is rotated by exactly one request (row lock), never forked;
-- an ID token or any other JWT is never accepted where an access token is expected.
+- an ID token or any other JWT is never accepted where an access token is expected;
+- OpenID Connect: ID tokens signed with our key store (oauth.keys), `sub` the user's
+  `subject`, `auth_time` from the session's login (carried on the Grant and RefreshToken),
+  not `user.last_login`; UserInfo claims by scope.
 """
 
 import json
@@ -15,19 +18,26 @@ import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import flows
-from .models import AccessToken, Grant, RefreshToken
+from sso import revocation
+
+from . import flows, tokens
+from .models import AccessToken, Grant, IDToken, RefreshToken
 
 log = logging.getLogger(__name__)
 
 
 class Validator(OAuth2Validator):
+    # Which scope releases each claim (DOT drops any claim not listed here). `sid` is an ID
+    # token claim (the SSO session): listed so that it survives DOT's filter wherever it passes.
+    oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, "sid": "openid"}
+
     # --- clients, grants and scopes -------------------------------------------------------
     def _check_secret(self, provided_secret, stored_secret):
         # DOT compares unhashed secrets as plain strings, so a public client (empty stored
@@ -89,15 +99,34 @@ class Validator(OAuth2Validator):
             claims=json.dumps(request.claims or {}),
             resource=getattr(request, "resource", []),
             auth_time=datetime.fromtimestamp(auth_time, tz=UTC) if auth_time else None,
+            sid=getattr(request, "sid", None) or "",
         )
 
-    def _grant(self, code, request):
-        """The grant being redeemed, loaded once per request."""
+    def _load_grant(self, code, request):
+        """The grant with this code, whoever it was issued to; loaded once per request."""
         grant = getattr(request, "grant_instance", None)
         if grant is None or grant.code != code:
-            grant = Grant.objects.select_related("user").filter(code=code, application=request.client).first()
+            grant = Grant.objects.select_related("user").filter(code=code).first()
             request.grant_instance = grant
         return grant
+
+    def _grant(self, code, request):
+        """The grant being redeemed: only when it was issued to the authenticated client."""
+        grant = self._load_grant(code, request)
+        client = getattr(request, "client", None)
+        if grant is None or client is None or grant.application_id != client.pk:
+            return None
+        return grant
+
+    def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
+        # oauthlib asks before the client is authenticated, only to choose between the OAuth
+        # and the OpenID Connect grant; validate_code then checks the grant's client.
+        grant = self._load_grant(code, request)
+        return grant.scope.split() if grant else []
+
+    def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
+        grant = self._grant(code, request)
+        return (grant.nonce or None) if grant else None
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         grant = self._grant(code, request)
@@ -113,6 +142,9 @@ class Validator(OAuth2Validator):
             return False
         if grant.is_expired() or not grant.user.is_active:
             return False
+        if grant.sid and not revocation.is_session_active(sid=grant.sid, user_id=grant.user_id):
+            return False  # the session the user approved from has ended since
+        request.sid = grant.sid or None
         request.scopes = grant.scope.split()
         request.user = grant.user
         request.auth_time = grant.auth_time
@@ -151,6 +183,14 @@ class Validator(OAuth2Validator):
         rt = request.refresh_token_instance
         if not rt.user.is_active:
             return False
+        # Bound to its SSO session, and refused once the user's not-before passed it (global
+        # logout, password change). Both are revoked on those events too (oauth.receivers):
+        # these checks hold should that have failed.
+        if rt.sid and not revocation.is_session_active(sid=rt.sid, user_id=rt.user_id):
+            return False
+        if not revocation.is_issued_after_not_before(user_id=rt.user_id, issued_at=rt.created):
+            return False
+        request.sid = rt.sid or None
         request.auth_time = rt.auth_time
         request.token_family = rt.token_family
         return True
@@ -173,20 +213,26 @@ class Validator(OAuth2Validator):
 
     # --- token rows -----------------------------------------------------------------------
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
-        id_token = token.get("id_token")
+        # DOT re-parses and re-verifies the ID token it has just signed to find its row
+        # (with the client's key, not ours); finalize_id_token kept the row instead.
         access_token = AccessToken(
             user=request.user,
             scope=token["scope"],
             expires=expires,
-            id_token=self._load_id_token(id_token) if id_token else None,
+            id_token=getattr(request, "id_token", None) if token.get("id_token") else None,
             application=request.client,
             source_refresh_token=source_refresh_token,
             resource=getattr(request, "resource", []),
             jti=getattr(request, "access_token_jti", ""),
             token_family=getattr(request, "token_family", None),
+            sid=getattr(request, "sid", None) or "",
         )
         self._set_token_value(access_token, token["access_token"])
         access_token.save()
+        if access_token.jti:
+            # Only once the row is committed may the fast path call the token live.
+            jti, expires_at = access_token.jti, access_token.expires
+            transaction.on_commit(lambda: revocation.mark_token_live(jti, expires_at), robust=True)
         return access_token
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
@@ -200,6 +246,7 @@ class Validator(OAuth2Validator):
             token_family=family,
             resource=getattr(request, "resource", []),
             auth_time=getattr(request, "auth_time", None),
+            sid=getattr(request, "sid", None) or "",
         )
         self._set_token_value(refresh_token, refresh_token_code)
         refresh_token.save()
@@ -211,12 +258,12 @@ class Validator(OAuth2Validator):
 
         try:
             verified = authenticate_bearer(token)
+            if not set(scopes or []) <= verified.scopes:
+                return False
+            request.user = verified.user  # loaded here (DOT's views use it), or BearerError
         except BearerError:
             return False
-        if not set(scopes or []) <= verified.scopes:
-            return False
         request.client = verified.client
-        request.user = verified.user
         request.scopes = sorted(verified.scopes)
         request.access_token = verified.row
         return True
@@ -226,3 +273,69 @@ class Validator(OAuth2Validator):
         ID-token validation: an ID token would then pass as an access token. Only our access
         tokens (typ at+jwt, our audience, live row) are accepted."""
         return self.validate_bearer_token(token, scopes, request)
+
+    # --- OpenID Connect -------------------------------------------------------------------
+    def validate_silent_login(self, request):
+        """prompt=none: the AuthorizationView decides, since only it sees the browser session
+        (no session, or one too old for max_age or prompt=login: login_required)."""
+        return True
+
+    def validate_silent_authorization(self, request):
+        """prompt=none: the AuthorizationView answers consent_required where it would ask."""
+        return True
+
+    def get_claim_dict(self, request):
+        return {"sub": request.user.subject, **self.get_additional_claims(request)}
+
+    def get_additional_claims(self, request):
+        """UserInfo claims; `oidc_claim_scope` releases each by scope. Claims without a value
+        are left out rather than sent empty (OpenID Connect Core 5.3.2)."""
+        user = request.user
+        claims = {
+            "name": user.get_full_name(),
+            "given_name": user.first_name,
+            "family_name": user.last_name,
+            "preferred_username": user.username,
+            "email": user.email,
+        }
+        claims = {name: value for name, value in claims.items() if value}
+        if user.email:
+            # Nothing here proves that a user controls their address (no verification mail).
+            claims["email_verified"] = False
+        return claims
+
+    def authentication_context(self, request):
+        """(amr, acr) of the login behind this token: password only, until a second factor
+        exists (the hook the TOTP and SSO work extends)."""
+        return tokens.AMR_PASSWORD, tokens.ACR_PASSWORD
+
+    def finalize_id_token(self, id_token, token, token_handler, request):
+        """Sign the ID token with our active key (RS256, `kid`, `typ: JWT`) and save its row.
+
+        oauthlib has put `aud`, `iat`, `nonce` (from the grant) and `at_hash` in `id_token`;
+        everything else comes from our claims. The client's own key (DOT's `jwk_key`,
+        OIDC_RSA_PRIVATE_KEY) is never used.
+        """
+        amr, acr = self.authentication_context(request)
+        claims = tokens.id_token_claims(
+            issuer=settings.ISSUER,
+            client_id=request.client.client_id,
+            subject=request.user.subject,
+            lifetime=oauth2_settings.ID_TOKEN_EXPIRE_SECONDS,
+            auth_time=tokens.numeric_date(getattr(request, "auth_time", None)),
+            amr=amr,
+            acr=acr,
+            nonce=id_token.get("nonce"),
+            at_hash=id_token.get("at_hash"),
+            # The SSO session, once the sso work sets request.sid (from the Grant or refresh token).
+            sid=getattr(request, "sid", None),
+        )
+        signed = tokens.sign(claims, typ=tokens.ID_TOKEN_TYPE)
+        request.id_token = IDToken.objects.create(
+            user=request.user,
+            application=request.client,
+            scope=" ".join(request.scopes),
+            jti=claims["jti"],
+            expires=datetime.fromtimestamp(claims["exp"], tz=UTC),
+        )
+        return signed

@@ -8,25 +8,37 @@ never caches (`Cache-Control: no-store`). A database failure is a 503, never a f
 import base64
 import binascii
 import functools
+import json
 import logging
+import time
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.db import DatabaseError, transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render, resolve_url
 from django.utils.decorators import method_decorator
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic import View
 from oauth2_provider import views as dot_views
+from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OAuthlibRequest
+from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from accounts.sessions import auth_time as session_auth_time
+from sso.flows import current_sid
 
-from . import introspection
-from .server import Server
+from . import introspection, logout, prompts
+from .authentication import bearer_challenge
+from .models import Client
+from .server import OIDCServer
 
 log = logging.getLogger(__name__)
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
@@ -117,7 +129,7 @@ def protocol_endpoint(view):
 
 
 class ServerMixin:
-    server_class = Server
+    server_class = OIDCServer
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -189,11 +201,21 @@ class IntrospectTokenView(ServerMixin, OAuthLibMixin, View):
         return client if client.client_type == client.CLIENT_CONFIDENTIAL else None
 
 
+class _ConsentPrompt(Exception):
+    """prompt=consent: DOT was about to approve without asking (a trusted client, or an
+    earlier consent); the consent page is shown instead."""
+
+
 class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
     """The authorization endpoint (RFC 6749 3.1): login, then consent unless trusted.
 
     Duplicated parameters are refused with an error page (never a redirect: we would not
     know which redirect_uri to trust). Every redirect carries `iss` (RFC 9207).
+
+    OpenID Connect controls (Core 3.1.2.1), on top of DOT's: `prompt=none` never shows a page
+    (`login_required` without a fresh enough session, `consent_required` where consent would
+    be asked); `prompt=login`, `max_age` and a session without a known login time send the
+    user to log in again (see oauth.prompts); `prompt=consent` asks even when DOT would not.
     """
 
     template_name = "oauth/authorize.html"
@@ -204,7 +226,75 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
             return self.render_error(f"Duplicated parameter: {', '.join(duplicated)}.")
         if any("\x00" in value for _, values in request.GET.lists() for value in values):
             return self.render_error("Parameters must not contain NUL characters.")
+        # The consent form posts back to this URL: its query's prompt is not asked again.
+        self.prompt = prompts.prompt_values(request.GET.get("prompt")) if request.method == "GET" else frozenset()
         return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        try:
+            max_age = prompts.max_age(request.GET.get("max_age"))
+        except ValueError as exc:
+            return self.redirect_error(oauth_errors.InvalidRequestError, str(exc))
+        if self.needs_login(max_age):
+            return self.handle_no_permission()
+        try:
+            return super().get(request, *args, **kwargs)
+        except _ConsentPrompt:
+            return self.render_to_response(self.get_context_data(**self.oauth2_data))
+
+    def post(self, request, *args, **kwargs):
+        # A consent form loaded before a forced re-login was asked for is not an answer to it.
+        if self.needs_login(None):
+            return self.handle_no_permission()
+        return super().post(request, *args, **kwargs)
+
+    def needs_login(self, max_age):
+        session = self.request.session
+        requested = session.get(prompts.LOGIN_REQUESTED_KEY)
+        needed = prompts.needs_login(
+            prompt=self.prompt,
+            max_age=max_age,
+            auth_time=session_auth_time(self.request),
+            login_requested_at=requested,
+            now=int(time.time()),
+        )
+        if not needed and requested is not None:
+            del session[prompts.LOGIN_REQUESTED_KEY]  # satisfied by a login since
+        return needed
+
+    def handle_no_permission(self):
+        """No session, or one that must log in again. DOT answers prompt=none (login_required,
+        after validating the client and redirect_uri); everything else goes to the login page."""
+        if "none" in self.prompt:
+            return super().handle_no_permission()
+        if self.request.user.is_authenticated:
+            self.request.session[prompts.LOGIN_REQUESTED_KEY] = int(time.time())
+        return redirect_to_login(
+            prompts.after_login(self.request.get_full_path()),
+            resolve_url(self.get_login_url()),
+            self.get_redirect_field_name(),
+        )
+
+    def render_to_response(self, context, **kwargs):
+        if "none" in self.prompt and "form" in context and "error" not in context:
+            return self.consent_required()  # the consent page, which prompt=none never shows
+        return super().render_to_response(context, **kwargs)
+
+    def consent_required(self):
+        data = self.oauth2_data
+        error = oauth_errors.ConsentRequired(state=data.get("state"))
+        return self.error_response(OAuthToolkitError(error, redirect_uri=data["redirect_uri"]), data["application"])
+
+    def redirect_error(self, error_class, description):
+        """Answer `error_class` to the client's redirect_uri, once the client and the
+        redirect_uri are known to be valid (otherwise DOT's error page)."""
+        try:
+            _scopes, credentials = self.validate_authorization_request(self.request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        error = error_class(description=description, state=credentials.get("state"))
+        application = Client.objects.get(client_id=credentials["client_id"])
+        return self.error_response(OAuthToolkitError(error, redirect_uri=credentials["redirect_uri"]), application)
 
     def render_error(self, description, status=400):
         return self.response_class(
@@ -215,7 +305,11 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
         )
 
     def create_authorization_response(self, request, scopes, credentials, allow):
+        if request.method == "GET" and "consent" in self.prompt:
+            raise _ConsentPrompt
         credentials["auth_time"] = session_auth_time(request)
+        # The browser's SSO session: stored on the Grant, carried into every token as `sid`.
+        credentials["sid"] = current_sid(request)
         return super().create_authorization_response(request, scopes, credentials, allow)
 
     def redirect(self, redirect_to, application):
@@ -234,3 +328,89 @@ def with_issuer(uri, issuer):
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "iss"]
     query.append(("iss", issuer))
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+# --- UserInfo (OpenID Connect Core 5.3) ------------------------------------------------------
+
+
+@method_decorator(never_cache, name="dispatch")
+class UserInfoView(ServerMixin, dot_views.UserInfoView):
+    """Claims about the user, by the scopes of the access token (GET or POST).
+
+    `Authorization: Bearer <access token>` with the `openid` scope (a token in a POST form body
+    is accepted too, RFC 6750 2.2; never in the URL, RFC 9700 2.3). Errors are RFC 6750 3:
+    401 with `WWW-Authenticate: Bearer …, error="invalid_token"` for a bad, expired or revoked
+    token (an ID token is not an access token), 403 `insufficient_scope` without `openid`.
+    """
+
+    def _create_userinfo_response(self, request):
+        if "access_token" in request.GET:
+            return _bearer_error(400, "invalid_request", "Send the access token in the Authorization header.")
+        if not request.META.get("HTTP_AUTHORIZATION") and "access_token" not in request.POST:
+            return _bearer_error(401, None, "An access token is required.")
+        response = super()._create_userinfo_response(request)
+        if response.status_code in (401, 403):
+            body = _json_or_empty(response.content)
+            return _bearer_error(
+                response.status_code, body.get("error", "invalid_token"), body.get("error_description")
+            )
+        return response
+
+
+def _json_or_empty(content):
+    try:
+        body = json.loads(content or b"{}")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _bearer_error(status, error, description):
+    body = {"error": error or "invalid_token", "error_description": description or ""}
+    response = JsonResponse(body, status=status)
+    response["WWW-Authenticate"] = bearer_challenge(error, description)
+    return response
+
+
+# --- RP-Initiated Logout 1.0 -----------------------------------------------------------------
+
+
+@csrf_exempt  # relying parties send the logout request from their own pages (GET or POST, section 2)
+@never_cache
+@require_http_methods(["GET", "POST"])
+def end_session(request):
+    """The end_session_endpoint. A valid `id_token_hint` naming the logged-in user (or no one
+    logged in) logs out at once; otherwise the user is asked (a CSRF-protected POST)."""
+    params = request.GET if request.method == "GET" else request.POST
+    try:
+        logout_request = logout.parse_request(params)
+    except logout.LogoutError as exc:
+        return _logout_error(request, exc)
+    if request.user.is_authenticated and not logout_request.hint_names(request.user):
+        return render(request, "oauth/logout_confirm.html", {"logout": logout_request})
+    return _log_out(request, logout_request)
+
+
+@csrf_protect
+@never_cache
+@require_POST
+def confirm_logout(request):
+    """The user confirmed on the page end_session showed. The form's fields are re-checked:
+    the browser could have changed them."""
+    try:
+        logout_request = logout.parse_request(request.POST, confirmed=True)
+    except logout.LogoutError as exc:
+        return _logout_error(request, exc)
+    return _log_out(request, logout_request)
+
+
+def _log_out(request, logout_request):
+    if request.user.is_authenticated:
+        auth.logout(request)  # sends user_logged_out: the SSO session ends with it
+    if logout_request.redirect_uri:
+        return HttpResponseRedirect(logout_request.redirect_location())
+    return render(request, "oauth/logged_out.html")
+
+
+def _logout_error(request, exc):
+    return render(request, "oauth/logout_error.html", {"description": exc.description}, status=400)

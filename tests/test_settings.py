@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -49,6 +50,7 @@ def production_env(tmp_path):
         "SECRET_KEY": random_secret_key(),
         "ISSUER": "https://id.example.com",
         "SIGNING_KEY_FILE": str(key_file),
+        "KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "id.example.com",
         "SECURE_SSL_REDIRECT": "true",
         "SECURE_HSTS_SECONDS": "31536000",
@@ -63,21 +65,21 @@ def test_production_settings_pass_the_deploy_checks(production_env, tmp_path):
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env)
     assert result.returncode == 0, result.stdout + result.stderr
     # Production generates nothing: no development secret or key appears in VAR_DIR.
-    assert not (tmp_path / "secret_key").exists()
-    assert not (tmp_path / "signing_key.pem").exists()
+    for name in ("secret_key", "key_encryption_key", "signing_key.pem"):
+        assert not (tmp_path / name).exists(), name
 
 
 def test_production_settings_have_debug_off(production_env):
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
-        "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SIGNING_KEY_DEV_FILE)"
+        "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SIGNING_KEY_DEV_GENERATE)"
     )
     base = {name: os.environ[name] for name in INHERITED if name in os.environ}
     env = {**base, **production_env, "DJANGO_SETTINGS_MODULE": "identity.settings"}
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
     )
-    assert result.stdout.split() == ["False", "True", "True", "None"], result.stderr
+    assert result.stdout.split() == ["False", "True", "True", "False"], result.stderr
 
 
 def test_http_issuer_fails_the_deploy_checks(production_env):
@@ -93,6 +95,31 @@ def test_production_without_signing_key_fails(production_env):
     assert "oauth.E001" in result.stderr + result.stdout
 
 
+def test_production_without_key_encryption_key_fails(production_env, tmp_path):
+    env = {k: v for k, v in production_env.items() if k != "KEY_ENCRYPTION_KEYS"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "oauth.E004" in result.stderr + result.stdout
+    assert not (tmp_path / "key_encryption_key").exists()
+
+
+def test_key_encryption_keys_from_a_file(production_env, tmp_path):
+    kek_file = tmp_path / "secrets" / "kek"
+    kek_file.write_text(f"{Fernet.generate_key().decode()},\n{Fernet.generate_key().decode()}\n")
+    env = {k: v for k, v in production_env.items() if k != "KEY_ENCRYPTION_KEYS"}
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env={**env, "KEY_ENCRYPTION_KEYS_FILE": str(kek_file)}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_invalid_key_encryption_key_fails_without_showing_it(production_env):
+    result = manage("check", env={**production_env, "KEY_ENCRYPTION_KEYS": "not-a-fernet-key"})
+    assert result.returncode != 0
+    assert "oauth.E004" in result.stderr + result.stdout
+    assert "not-a-fernet-key" not in result.stderr + result.stdout
+
+
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ISSUER"])
 def test_debug_off_without_required_setting_fails(production_env, missing):
     env = {k: v for k, v in production_env.items() if k != missing}
@@ -104,6 +131,23 @@ def test_debug_off_without_required_setting_fails(production_env, missing):
 def test_runs_with_no_environment(tmp_path):
     result = manage("check", env={"VAR_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stdout + result.stderr
-    # Development secrets are generated into VAR_DIR, owner-only.
-    for name in ("secret_key", "signing_key.pem"):
+    # Development secrets are generated into VAR_DIR, owner-only (the signing key goes into
+    # the database, encrypted with the generated key-encryption key).
+    for name in ("secret_key", "key_encryption_key"):
         assert (tmp_path / name).stat().st_mode & 0o077 == 0, name
+    Fernet((tmp_path / "key_encryption_key").read_text().strip())  # a valid Fernet key
+
+
+def test_production_with_an_imported_key_needs_no_signing_key_setting(production_env):
+    """The operator's runbook: migrate, import the key once, then run without SIGNING_KEY_FILE."""
+    key_file = production_env["SIGNING_KEY_FILE"]
+    env = {k: v for k, v in production_env.items() if k != "SIGNING_KEY_FILE"}
+    assert manage("migrate", "--noinput", env=production_env).returncode == 0
+    result = manage("import_signing_key", "--file", key_file, "--activate", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # With the wrong key-encryption key, the stored key is unusable: the check says so.
+    result = manage("check", env={**env, "KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode()})
+    assert result.returncode != 0
+    assert "oauth.E001" in result.stderr + result.stdout

@@ -9,8 +9,8 @@ from oauth import keys
 from .metadata import server_metadata
 
 METADATA_MAX_AGE = 3600
-# Shorter than any key pre-publication period, so clients see a new key before it signs.
-JWKS_MAX_AGE = 300
+# Shorter than the key pre-publication period (oauth.checks), so clients see a new key before it signs.
+JWKS_MAX_AGE = keys.JWKS_MAX_AGE
 
 
 def _public(response, max_age):

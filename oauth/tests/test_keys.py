@@ -1,12 +1,13 @@
-import stat
-
 import pytest
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core.exceptions import ImproperlyConfigured
+from django.db import ProgrammingError
 from jwcrypto import jwk
 
 from oauth import checks, keys
+from oauth.models import SigningKey
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi"}
 
@@ -22,46 +23,59 @@ def rsa_2048():
 
 
 @pytest.fixture
-def no_key(settings):
+def no_key(settings, db):
+    """Production-like: no key in the table, none configured, none may be generated."""
     settings.SIGNING_KEY_PEM = None
     settings.SIGNING_KEY_FILE = None
-    settings.SIGNING_KEY_DEV_FILE = None
+    settings.SIGNING_KEY_DEV_GENERATE = False
     keys.reset()
     return settings
 
 
 @pytest.fixture
-def dev_file(no_key, tmp_path):
-    no_key.SIGNING_KEY_DEV_FILE = tmp_path / "signing_key.pem"
-    return no_key.SIGNING_KEY_DEV_FILE
+def dev(no_key):
+    no_key.SIGNING_KEY_DEV_GENERATE = True
+    return no_key
 
 
-def test_dev_key_generated_once_and_reused(dev_file):
+def test_dev_key_generated_once_into_the_database_and_reused(dev):
     first = keys.signing_key()["kid"]
-    content = dev_file.read_bytes()
     keys.reset()
     assert keys.signing_key()["kid"] == first
-    assert dev_file.read_bytes() == content
-    assert list(dev_file.parent.iterdir()) == [dev_file]  # no temporary file left behind
+    [stored] = SigningKey.objects.all()
+    assert (stored.kid, stored.state) == (first, SigningKey.State.ACTIVE)
 
 
-def test_dev_key_file_is_private(dev_file):
-    keys.signing_key()
-    assert stat.S_IMODE(dev_file.stat().st_mode) == 0o600
+def test_dev_key_is_rsa_2048_for_rs256(dev):
+    key = keys.signing_key()
+    assert key["kty"] == "RSA" and key["alg"] == "RS256" and key["use"] == "sig"
+    assert key.get_op_key("sign").key_size == 2048
+    assert key["kid"] == key.thumbprint()
 
 
-def test_existing_dev_key_file_is_used(dev_file, rsa_2048):
-    dev_file.write_bytes(pem(rsa_2048))
-    assert keys.signing_key()["kid"] == jwk.JWK.from_pem(pem(rsa_2048)).thumbprint()
+def test_production_generates_no_key(no_key):
+    with pytest.raises(ImproperlyConfigured, match="SIGNING_KEY"):
+        keys.signing_key()
+    assert not SigningKey.objects.exists()
 
 
-def test_pem_from_setting_is_used(no_key, rsa_2048, tmp_path):
-    no_key.SIGNING_KEY_PEM = pem(rsa_2048).decode()
-    no_key.SIGNING_KEY_DEV_FILE = tmp_path / "unused.pem"
+def test_pem_from_setting_is_imported_as_the_active_key(dev, rsa_2048):
+    dev.SIGNING_KEY_PEM = pem(rsa_2048).decode()
     key = keys.signing_key()
     assert key["kid"] == jwk.JWK.from_pem(pem(rsa_2048)).thumbprint()
     assert key["alg"] == "RS256" and key["use"] == "sig"
-    assert not (tmp_path / "unused.pem").exists()
+    # Imported, not generated, and only once.
+    keys.reset()
+    keys.signing_key()
+    assert list(SigningKey.objects.values_list("kid", "state")) == [(key["kid"], "active")]
+
+
+def test_pem_setting_is_ignored_once_a_key_is_active(no_key, rsa_2048):
+    no_key.SIGNING_KEY_PEM = pem(rsa_2048).decode()
+    first = keys.signing_key()["kid"]
+    no_key.SIGNING_KEY_PEM = pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)).decode()
+    keys.reset()
+    assert keys.signing_key()["kid"] == first
 
 
 def test_pem_from_file_setting_is_used(no_key, rsa_2048, tmp_path):
@@ -104,6 +118,38 @@ def test_check_reports_a_missing_key(no_key):
     errors = checks.signing_key_check(None)
     assert [e.id for e in errors] == ["oauth.E001"]
     assert "SIGNING_KEY" in errors[0].msg
+    assert not SigningKey.objects.exists()  # the check writes nothing
+
+
+def test_check_passes_in_development_without_generating(dev):
+    assert checks.signing_key_check(None) == []
+    assert not SigningKey.objects.exists()
+
+
+def test_check_passes_with_an_active_key_and_no_setting(no_key, rsa_2048):
+    no_key.SIGNING_KEY_PEM = pem(rsa_2048).decode()
+    keys.signing_key()
+    no_key.SIGNING_KEY_PEM = None
+    assert checks.signing_key_check(None) == []
+
+
+def test_check_reports_an_active_key_the_kek_cannot_decrypt(no_key, rsa_2048):
+    no_key.SIGNING_KEY_PEM = pem(rsa_2048).decode()
+    keys.signing_key()
+    no_key.KEY_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    errors = checks.signing_key_check(None)
+    assert [e.id for e in errors] == ["oauth.E001"]
+    assert "KEY_ENCRYPTION_KEYS" in errors[0].msg
+
+
+def test_check_skips_the_table_before_migrate(no_key, rsa_2048, monkeypatch):
+    def no_table(*args, **kwargs):
+        raise ProgrammingError('relation "oauth_signingkey" does not exist')
+
+    monkeypatch.setattr(SigningKey.objects, "filter", no_table)
+    assert [e.id for e in checks.signing_key_check(None)] == ["oauth.E001"]  # judged on settings
+    no_key.SIGNING_KEY_PEM = pem(rsa_2048).decode()
+    assert checks.signing_key_check(None) == []
 
 
 @pytest.mark.parametrize("problem", ["garbage", "missing-file", "encrypted"])

@@ -4,13 +4,23 @@ Counts are per request as the test sees them, inside the test transaction: each
 `transaction.atomic` block shows up as a SAVEPOINT and a RELEASE (in production, the outer
 one is BEGIN/COMMIT and is not counted). Statements proper, at the time of writing:
 client credentials 2 (client, insert access token); code exchange 6 (client, grant, claim
-the grant, grant again for RFC 8707 resources, insert access and refresh token); refresh 15
-(the client and the refresh token are each read more than once: room to improve); introspection
-2 (3 for a refresh token); /api/me 1 (the token row with user and client joined); revocation 8.
+the grant, grant again for RFC 8707 resources, insert access and refresh token) plus the
+code's SSO session; refresh 15 (the client and the refresh token are each read more than once:
+room to improve) plus the session and the user's not-before; introspection 2 (3 for a refresh
+token) plus the session and the not-before; revocation 8.
+
+Validating an access token (/api/me and every API): with Redis, one MGET and no SQL at all
+(the token, its session and the user's not-before are all known to Redis); /api/me then reads
+the user for its username (1). On the embedded default (no Redis) the revocation store asks
+the database: the token row with user and client joined, the session, the not-before (3).
+A session or not-before the fast path has not seen yet costs one query each, once.
 """
+
+import os
 
 import pytest
 
+from oauth.resource import authenticate_bearer
 from tests.e2e.helpers import client_credentials_token, creds, introspect, me, post_token, revoke
 
 pytestmark = pytest.mark.django_db
@@ -26,11 +36,13 @@ def _warm_key_cache(make_client):
 
 BUDGET = {
     "client_credentials": 6,
-    "code_exchange": 10,
-    "refresh": 20,
-    "introspect_access_token": 4,
-    "introspect_refresh_token": 5,
-    "api_me": 1,
+    "code_exchange": 11,
+    "refresh": 22,
+    "introspect_access_token": 6,
+    "introspect_refresh_token": 7,
+    # The revocation check alone, and /api/me, at steady state (tokens issued and seen once).
+    "bearer_check": 0 if os.environ.get("REDIS_URL") else 3,
+    "api_me": 1 if os.environ.get("REDIS_URL") else 3,
     "revoke_access_token": 12,
 }
 
@@ -48,6 +60,16 @@ def test_code_exchange_budget(flow, django_assert_max_num_queries):
     with django_assert_max_num_queries(BUDGET["code_exchange"]):
         response = flow.exchange(code, verifier)
     assert response.status_code == 200
+
+
+@pytest.mark.rfc("OIDC-Core", "3.1.3")
+def test_code_exchange_with_openid_budget(flow, django_assert_max_num_queries):
+    """The ID token costs one statement: its row's INSERT (signed once, never re-parsed)."""
+    code, verifier = flow.code(scope="openid profile")
+    with django_assert_max_num_queries(BUDGET["code_exchange"] + 1):
+        response = flow.exchange(code, verifier)
+    assert response.status_code == 200
+    assert response.json()["id_token"]
 
 
 @pytest.mark.rfc("6749", "6")
@@ -69,12 +91,23 @@ def test_introspection_budget(flow, resource_server, django_assert_max_num_queri
 
 
 @pytest.mark.rfc("6750", "2.1")
-def test_api_me_budget(flow, service, django_assert_max_num_queries):
-    user_token = flow.tokens()["access_token"]
-    client_token = client_credentials_token(service, scope="profile")["access_token"]
+def test_api_me_budget(flow, service, django_assert_max_num_queries, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # issuance tells the fast path
+        user_token = flow.tokens()["access_token"]
+        client_token = client_credentials_token(service, scope="profile")["access_token"]
     for token in (user_token, client_token):
+        assert me(token).status_code == 200  # this process meets the user once
         with django_assert_max_num_queries(BUDGET["api_me"]):
             assert me(token).status_code == 200
+
+
+@pytest.mark.rfc("6750", "2.1")
+def test_bearer_check_budget(flow, django_assert_max_num_queries, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        token = flow.tokens()["access_token"]
+    authenticate_bearer(token)
+    with django_assert_max_num_queries(BUDGET["bearer_check"]):
+        authenticate_bearer(token)
 
 
 @pytest.mark.rfc("7009", "2")

@@ -7,6 +7,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 URL = "/.well-known/jwks.json"
+pytestmark = pytest.mark.django_db
 
 
 def b64url_int(value):

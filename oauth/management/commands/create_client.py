@@ -13,11 +13,28 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True)
         parser.add_argument("--grant-types", required=True, help=f"Comma-separated, from: {','.join(GRANT_TYPES)}")
         parser.add_argument("--redirect-uri", action="append", default=[], dest="redirect_uris")
+        parser.add_argument(
+            "--post-logout-redirect-uri",
+            action="append",
+            default=[],
+            dest="post_logout_redirect_uris",
+            help="Where RP-initiated logout may send the browser back (repeatable).",
+        )
         parser.add_argument("--public", action="store_true", help="A public client (no secret; PKCE).")
         parser.add_argument("--scopes", default="", help='Allowed scopes, e.g. "profile read" (default: all).')
         parser.add_argument("--trusted", action="store_true", help="Skip the consent page for this client.")
         parser.add_argument(
             "--introspect-any", action="store_true", help="A resource server that may introspect any token."
+        )
+        parser.add_argument(
+            "--backchannel-logout-uri",
+            default="",
+            help="OpenID Connect Back-Channel Logout: where logout tokens are POSTed (https, or http on loopback).",
+        )
+        parser.add_argument(
+            "--backchannel-logout-session-required",
+            action="store_true",
+            help="Every logout token sent to this client names the session (sid).",
         )
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
@@ -27,10 +44,13 @@ class Command(BaseCommand):
                 name=options["name"],
                 grant_types=[g.strip() for g in options["grant_types"].split(",") if g.strip()],
                 redirect_uris=options["redirect_uris"],
+                post_logout_redirect_uris=options["post_logout_redirect_uris"],
                 public=options["public"],
                 scopes=options["scopes"],
                 trusted=options["trusted"],
                 can_introspect_any=options["introspect_any"],
+                backchannel_logout_uri=options["backchannel_logout_uri"],
+                backchannel_logout_session_required=options["backchannel_logout_session_required"],
             )
         except flows.ClientError as exc:
             problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items())
@@ -41,7 +61,9 @@ class Command(BaseCommand):
             "client_type": client.client_type,
             "grant_types": client.grant_type_list,
             "redirect_uris": client.redirect_uris.split(),
+            "post_logout_redirect_uris": client.post_logout_redirect_uris.split(),
             "scopes": client.scope_list,
+            "backchannel_logout_uri": client.backchannel_logout_uri or None,
         }
         if options["json"]:
             self.stdout.write(json.dumps(result))

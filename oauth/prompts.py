@@ -1,0 +1,53 @@
+"""OpenID Connect authentication-request controls (Core 3.1.2.1): `prompt` and `max_age`. Pure.
+
+A forced (re-)login (`prompt=login`, a session older than `max_age`, or no known login time)
+sends the browser to the login page with the authorization request as `next`, minus
+`prompt=login` and `max_age` (else it would come back to the login page forever). So that
+following `next` without logging in gains nothing, the session remembers when the login was
+asked for (LOGIN_REQUESTED_KEY): until a login newer than that, every request asks again.
+"""
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+SUPPORTED = ("none", "login", "consent")
+# The Django session key holding the Unix time at which a fresh login was asked for.
+LOGIN_REQUESTED_KEY = "identity_login_requested_at"
+
+
+def prompt_values(value):
+    """The `prompt` parameter as a set of values (space-delimited, case-sensitive)."""
+    return frozenset((value or "").split())
+
+
+def max_age(value):
+    """`max_age` in seconds, or None when absent. ValueError when not a non-negative integer."""
+    if value is None or value == "":
+        return None
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
+        raise ValueError("max_age must be a non-negative integer number of seconds.")
+    return int(value)
+
+
+def needs_login(*, prompt, max_age, auth_time, login_requested_at, now):
+    """Whether the user must authenticate (again) before this request is answered."""
+    if auth_time is None or "login" in prompt:
+        return True
+    if login_requested_at is not None and auth_time < login_requested_at:
+        return True
+    return max_age is not None and now - auth_time > max_age
+
+
+def after_login(path):
+    """The authorization request to come back to after logging in: without `prompt=login`
+    (other prompt values stay) and without `max_age` (the login just done satisfies it)."""
+    parts = urlsplit(path)
+    query = []
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if name == "max_age":
+            continue
+        if name == "prompt":
+            value = " ".join(v for v in value.split() if v != "login")
+            if not value:
+                continue
+        query.append((name, value))
+    return urlunsplit(parts._replace(query=urlencode(query)))

@@ -1,0 +1,25 @@
+from django.apps import AppConfig
+
+
+class SSOConfig(AppConfig):
+    name = "sso"
+    verbose_name = "SSO sessions"
+
+    def ready(self):
+        from django.conf import settings
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
+        from django.db.models.signals import post_save
+
+        from accounts.signals import password_changed
+
+        from . import checks, purge, receivers  # noqa: F401  (checks register themselves)
+
+        user_logged_in.connect(receivers.bind_session_at_login, dispatch_uid="sso.bind_session_at_login")
+        user_logged_out.connect(receivers.end_session_at_logout, dispatch_uid="sso.end_session_at_logout")
+        password_changed.connect(receivers.end_other_sessions, dispatch_uid="sso.end_other_sessions")
+        post_save.connect(
+            receivers.end_sessions_of_disabled_user,
+            sender=settings.AUTH_USER_MODEL,
+            dispatch_uid="sso.end_sessions_of_disabled_user",
+        )
+        purge.register("sso.sessions", purge.purge_sessions)
