@@ -37,3 +37,26 @@ def end_sessions_of_disabled_user(sender, instance, created, update_fields=None,
     if update_fields is not None and "is_active" not in update_fields:
         return
     flows.logout_everywhere(user=instance, why="account disabled")
+
+
+ROLE_CHANGES = {"post_add", "post_remove", "post_clear"}
+
+
+def refuse_tokens_after_role_change(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """`m2m_changed` of the user's groups and permissions (the roles, until the RBAC app owns
+    them): tokens carry what the user was allowed when they were issued, so every earlier
+    token of an affected user is refused. Sessions stay; apps fetch new tokens."""
+    if reverse and action == "pre_clear":
+        # After a clear from the group (or permission) side its users are gone: note them now.
+        instance._users_before_clear = list(instance.user_set.all())
+        return
+    if action not in ROLE_CHANGES:
+        return
+    if not reverse:
+        users = [instance]
+    elif action == "post_clear":
+        users = getattr(instance, "_users_before_clear", [])
+    else:
+        users = model.objects.filter(pk__in=pk_set or ())
+    for user in users:
+        flows.bump_not_before(user=user, why="roles changed")
