@@ -40,16 +40,11 @@ def _fresh_keys():
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "accounts.User"
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
-
-    @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):
-        if create:
-            obj.save()
+    # Hashed before the first save: a later save after set_password is a password change.
+    password = factory.django.Password(PASSWORD)
 
 
 @pytest.fixture

@@ -1,7 +1,13 @@
 """Throttle for self-registration, shared by the JSON API and the HTML form."""
 
+import logging
+
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+
+log = logging.getLogger(__name__)
 
 
 class RegistrationThrottle(SimpleRateThrottle):
@@ -17,6 +23,15 @@ class RegistrationThrottle(SimpleRateThrottle):
         # DRF copies the rates into a class attribute at import; read them at use instead,
         # so that a changed setting (override_settings in tests) takes effect.
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request, view):
+        # The counts live in the shared cache. If it is down, registration stays open (this is
+        # abuse control, not a security boundary) rather than failing with a 500.
+        try:
+            return super().allow_request(request, view)
+        except (ConnectionInterrupted, RedisError):
+            log.warning("Registration throttle skipped: the cache is unreachable.")
+            return True
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

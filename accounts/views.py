@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from . import flows, throttling
 from .forms import LoginForm, RegistrationForm
 from .serializers import RegistrationSerializer, UserSerializer
-from .signals import password_changed
+from .signals import password_change_by
 
 # A longer login_hint cannot be a username (150 characters at most): it is ignored.
 MAX_LOGIN_HINT_LENGTH = 150
@@ -68,9 +68,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("accounts:password-change-done")
 
     def form_valid(self, form):
-        response = super().form_valid(form)  # saves, and keeps this session (new key, new hash)
-        password_changed.send(sender=type(form.user), user=form.user, request=self.request)
-        return response
+        with password_change_by(self.request):  # the save announces the change (signals.py)
+            return super().form_valid(form)  # and keeps this session (new key, new hash)
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):

@@ -146,3 +146,22 @@ def test_admin_action_logs_users_out_everywhere(admin_browser, user, make_user):
     assert response.status_code == 302
     assert not is_logged_in(laptop) and not is_logged_in(phone)
     assert is_logged_in(bystander)
+
+
+def test_a_password_set_outside_the_pages_ends_every_session(user, django_capture_on_commit_callbacks):
+    """`manage.py changepassword`, a shell, a script: any save after set_password counts."""
+    browser, other = log_in(user), log_in(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        user.set_password(NEW_PASSWORD)
+        user.save()
+    assert not is_logged_in(browser)
+    assert not is_logged_in(other)
+    assert UserNotBefore.objects.filter(user=user).exists()
+
+
+def test_saving_a_user_without_a_new_password_is_no_password_change(user):
+    browser = log_in(user)
+    user.first_name = "Ada"
+    user.save()
+    assert is_logged_in(browser)
+    assert not UserNotBefore.objects.filter(user=user).exists()

@@ -36,7 +36,16 @@ EXPECTED_OUTPUT = [
     "<h1>Allow Walkthrough app to use your account?</h1>",  # consent page
     "http://127.0.0.1:8765/callback?code=",  # authorization response
     '"typ": "at+jwt"',  # JWT header
+    '"typ": "JWT"',  # ID token header
+    '"nonce": "',  # ID token claims
+    '"sid": "',
+    "ID token: iss, aud, nonce and at_hash check out; sid ",
     '"type": "user"',  # /api/me
+    '"email_verified": false',  # userinfo
+    '"current": true',  # GET /api/sessions/
+    "prompt=none, no browser session: http://127.0.0.1:8765/callback?error=login_required&",
+    "prompt=none, logged in: http://127.0.0.1:8765/callback?code=",
+    "api/me with the second access token: 200",
     '"active": true',  # introspection
     '"token_type": "refresh_token"',  # refresh-token introspection
     "api/me with the new access token: 200",  # refresh
@@ -45,6 +54,14 @@ EXPECTED_OUTPUT = [
     'error="invalid_token"',
     '{"error": "invalid_grant"} 400',  # refresh-token reuse
     '"type": "client"',  # client credentials
+    "api/me with the second access token, before the logout: 200",  # RP-initiated logout
+    "logout: 302 -> http://127.0.0.1:8765/logged-out?state=",
+    "sessions page after the logout: 302 -> ",
+    "sessions: 2",  # logout everywhere
+    "logout-all: 204",
+    "api/me after logout-all: 401",
+    '{"active": false}',
+    "the other device: 302 -> ",
 ]
 
 
@@ -163,3 +180,11 @@ def test_the_walkthrough_runs(server, tmp_path):
         assert expected in result.stdout, f"{expected!r} not in the output\n{report}"
     # The authorization response's iss is the issuer (RFC 9207), URL-encoded in the Location.
     assert "&iss=" + server["base"].replace(":", "%3A").replace("/", "%2F") in result.stdout, report
+    # The logout came back with the client's state (that of its authorization requests).
+    state = re.search(r"/callback\?code=[^&]+&state=([0-9a-f]+)&", result.stdout).group(1)
+    assert f"logout: 302 -> http://127.0.0.1:8765/logged-out?state={state}\n" in result.stdout, report
+    # The session's tokens were refused after the logout, and after logout-all: the 401 lines
+    # that follow each logout (the first 401 is the revoked access token's).
+    after_logout = result.stdout[result.stdout.index("logout: 302 -> ") :]
+    assert "HTTP/1.1 401 Unauthorized" in after_logout, report
+    assert '{"error": "invalid_grant"} 400' in after_logout, report
