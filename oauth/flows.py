@@ -60,14 +60,16 @@ def create_client(
     return client, secret
 
 
-@transaction.atomic
 def revoke_token_family(*, family):
     """Revoke every token descended from one authorization: refresh tokens are marked
     revoked, access tokens deleted (so they are refused at once)."""
     if family is None:
         return
-    RefreshToken.revoke_family(family)
-    AccessToken.objects.filter(token_family=family).delete()
+    # Both or neither; no savepoint inside a caller's transaction (nothing here catches an
+    # error to carry on: it rolls the caller's transaction back).
+    with transaction.atomic(savepoint=False):
+        RefreshToken.revoke_family(family)
+        AccessToken.objects.filter(token_family=family).delete()
 
 
 # --- Signing keys -------------------------------------------------------------------------

@@ -193,6 +193,21 @@ class RefreshToken(AbstractRefreshToken):
     class Meta(AbstractRefreshToken.Meta):
         verbose_name = "refresh token"
 
+    def revoke(self):
+        """DOT's revoke (lock the live row, delete its access token, mark it revoked), without
+        a savepoint inside a caller's transaction: no caller catches an error from here and
+        carries on, so an error rolls the caller's transaction back (as it should)."""
+        with transaction.atomic(using=router.db_for_write(AccessToken), savepoint=False):
+            live = RefreshToken.objects.select_for_update().filter(pk=self.pk, revoked__isnull=True).first()
+            if live is None:
+                return
+            access_token = AccessToken.objects.filter(pk=live.access_token_id).first()
+            if access_token is not None:
+                access_token.revoke()  # deleted: post_delete tells the revocation store
+            live.access_token = None
+            live.revoked = timezone.now()
+            live.save()
+
     @classmethod
     def revoke_family(cls, token_family):
         """DOT's revocation of the family, plus the family's access tokens that no refresh
@@ -200,7 +215,9 @@ class RefreshToken(AbstractRefreshToken):
         tokens leave the revocation store's fast path after the commit (oauth.receivers)."""
         if not token_family:
             return
-        with transaction.atomic():
+        # No savepoint of ours inside a caller's transaction (DOT keeps its own, which it
+        # needs to fall back on an IntegrityError).
+        with transaction.atomic(savepoint=False):
             super().revoke_family(token_family)
             AccessToken.objects.filter(token_family=token_family).delete()
 

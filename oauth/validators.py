@@ -13,14 +13,18 @@
   not `user.last_login`; UserInfo claims by scope.
 """
 
+import hashlib
 import json
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import router, transaction
+from django.db.models import F
 from django.utils import timezone
+from oauth2_provider.exceptions import FatalClientError
+from oauth2_provider.models import refresh_token_expire_timedelta
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
@@ -178,10 +182,17 @@ class Validator(OAuth2Validator):
 
     # --- refresh tokens -------------------------------------------------------------------
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
-        if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+        # DOT 3.4.1's validation, reading the token with its access token and its user in one
+        # query, and comparing the client by id (DOT reads the user and the client again
+        # through the foreign keys).
+        rt = _refresh_token_with_checksum(refresh_token)
+        if rt is None or not self._refresh_token_usable(rt):
             return False
-        rt = request.refresh_token_instance
-        if not rt.user.is_active:
+        request.user = rt.user
+        # The token as presented: under hashed storage the row holds none (DOT does the same).
+        request.refresh_token = refresh_token
+        request.refresh_token_instance = rt
+        if client is None or rt.application_id != client.pk or not rt.user.is_active:
             return False
         # Bound to its SSO session, and refused once the user's not-before passed it (global
         # logout, password change). Both are revoked on those events too (oauth.receivers):
@@ -195,21 +206,87 @@ class Validator(OAuth2Validator):
         request.token_family = rt.token_family
         return True
 
-    def save_bearer_token(self, token, request, *args, **kwargs):
-        rt = getattr(request, "refresh_token_instance", None)
-        if request.grant_type == "refresh_token" and rt is not None:
-            return self._rotate(rt, token, request, *args, **kwargs)
-        return super().save_bearer_token(token, request, *args, **kwargs)
+    def _refresh_token_usable(self, rt):
+        """DOT's rules: a revoked token only within the grace period and only if it was
+        superseded (else its reuse revokes the family); a live one only with its access token
+        and within REFRESH_TOKEN_EXPIRE_SECONDS of that token's expiry."""
+        if rt.revoked is not None:
+            grace = timedelta(seconds=oauth2_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS)
+            grace_expired = rt.revoked <= timezone.now() - grace
+            if grace_expired or not AccessToken.objects.filter(source_refresh_token=rt).exists():
+                if oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION and rt.token_family:
+                    RefreshToken.revoke_family(rt.token_family)
+                return False
+            return True
+        if rt.access_token is None:
+            return False  # an orphan: its access token was deleted out of band
+        lifetime = refresh_token_expire_timedelta()
+        return not (lifetime and rt.access_token.expires + lifetime <= timezone.now())
 
-    def _rotate(self, rt, token, request, *args, **kwargs):
-        with transaction.atomic():
-            # Lock the presented refresh token: of concurrent refreshes exactly one rotates
-            # it; the others find it revoked and get invalid_grant (no forked chains).
-            live = RefreshToken.objects.select_for_update().filter(pk=rt.pk, revoked__isnull=True).first()
-            if live is None:
-                raise errors.InvalidGrantError(description="The refresh token was already used.", request=request)
-            request.refresh_token_instance = live
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        # The token endpoint already runs in one transaction (views.protocol_endpoint): DOT's
+        # own atomic would only add a SAVEPOINT and a RELEASE. Without a savepoint an
+        # exception still rolls the whole request back (Django marks the transaction for
+        # rollback, and the outer block rolls back when it ends).
+        with transaction.atomic(using=router.db_for_write(AccessToken), savepoint=False):
+            rt = getattr(request, "refresh_token_instance", None)
+            rotating = request.grant_type == "refresh_token" and rt is not None and self.rotate_refresh_token(request)
+            if rotating and token.get("refresh_token"):
+                return self._rotate(rt, token, request)
             return self._save_bearer_token(token, request, *args, **kwargs)
+
+    def _rotate(self, rt, token, request):
+        """Issue a new pair for the refresh token `rt`, revoking it and its access token.
+
+        Replaces DOT's path (which locks and re-reads the token three times) with statements
+        that act on the rows validate_refresh_token loaded; same semantics: the new pair
+        inherits the family, the new access token records its source refresh token.
+        """
+        if "scope" not in token:
+            raise FatalClientError("Failed to renew access token: missing scope")
+        self._check_and_set_request_resource(request)
+        # Claim the token with a conditional UPDATE: of concurrent refreshes exactly one
+        # matches the live row (the others wait for its row lock, then find it revoked) and
+        # rotates it; the others get invalid_grant. No forked chains.
+        now = timezone.now()
+        claimed = RefreshToken.objects.filter(
+            pk=rt.pk, revoked__isnull=True, access_token_id=rt.access_token_id
+        ).update(revoked=now, updated=now)
+        if not claimed:
+            raise errors.InvalidGrantError(description="The refresh token was already used.", request=request)
+        # Deleted as an instance, so that post_delete tells the revocation store's fast path
+        # (oauth.receivers); the deletion also clears the refresh token's pointer to it.
+        rt.access_token.delete()
+        rt.access_token = None
+        rt.revoked = now
+        request.refresh_token_instance = None  # as DOT: the presented token is spent
+        expires = now + timedelta(seconds=token.get("expires_in", oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS))
+        access_token = self._create_access_token(expires, request, token, source_refresh_token=rt)
+        self._create_refresh_token(request, token["refresh_token"], access_token, rt)
+
+    def _check_and_set_request_resource(self, request):
+        """RFC 8707 resources. For a code exchange DOT re-reads the Grant to narrow them; the
+        grant validate_code checked is lent to it instead (same code, same client)."""
+        if request.grant_type != "authorization_code":
+            return super()._check_and_set_request_resource(request)
+        grant = self._grant(request.code, request)
+        grant_resource = (grant.resource or []) if grant else []
+        request.resource = _requested_resources(request)
+        self._validate_resource_uris(request, request.resource)
+        if request.resource and grant_resource:
+            beyond = [res for res in request.resource if res not in grant_resource]
+            if beyond:
+                raise errors.CustomOAuth2Error(
+                    error="invalid_target",
+                    description=(
+                        f"The requested resource '{beyond[0]}' is not allowed. Token request cannot "
+                        "escalate resource permissions beyond the original authorization grant"
+                    ),
+                    request=request,
+                )
+        elif grant_resource:
+            self._validate_resource_uris(request, grant_resource)  # rows may predate validation
+            request.resource = grant_resource
 
     # --- token rows -----------------------------------------------------------------------
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
@@ -339,3 +416,31 @@ class Validator(OAuth2Validator):
             expires=datetime.fromtimestamp(claims["exp"], tz=UTC),
         )
         return signed
+
+
+def _refresh_token_with_checksum(refresh_token):
+    """The refresh token row for `refresh_token`, its access token and user joined. Several
+    rows may share a checksum (unique with `revoked`): the live one first, then the most
+    recently revoked (as DOT)."""
+    checksum = hashlib.sha256(refresh_token.encode("utf-8")).hexdigest()
+    return (
+        RefreshToken.objects.filter(token_checksum=checksum)
+        .select_related("access_token", "user")
+        .order_by(F("revoked").desc(nulls_first=True))
+        .first()
+    )
+
+
+def _requested_resources(request):
+    """The `resource` parameters of a token request as a list (DOT's normalization: oauthlib
+    keeps only the last of repeated body parameters, the decoded body has them all)."""
+    resource = getattr(request, "resource", None)
+    if isinstance(resource, str):
+        body_values = [value for key, value in (getattr(request, "decoded_body", None) or []) if key == "resource"]
+        if len(body_values) > 1:
+            resource = body_values
+    if isinstance(resource, list):
+        return resource
+    if isinstance(resource, str) and resource.strip():
+        return [resource]
+    return []

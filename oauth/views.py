@@ -106,8 +106,14 @@ def _basic_client_id(request):
     return unquote_plus(decoded.partition(":")[0])
 
 
-def protocol_endpoint(view):
-    """Wrap a JSON protocol endpoint with the checks above, a transaction and no-store."""
+def protocol_endpoint(view=None, *, atomic=True):
+    """Wrap a JSON protocol endpoint with the checks above, a transaction and no-store.
+
+    `atomic=False` for endpoints that only read (introspection): each statement then runs
+    on its own (autocommit), sparing a BEGIN and a COMMIT, and on SQLite the write lock that
+    its BEGIN IMMEDIATE takes."""
+    if view is None:
+        return functools.partial(protocol_endpoint, atomic=atomic)
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -115,7 +121,10 @@ def protocol_endpoint(view):
         if problem is not None:
             return _no_store(problem)
         try:
-            with transaction.atomic():
+            if atomic:
+                with transaction.atomic():
+                    response = view(request, *args, **kwargs)
+            else:
                 response = view(request, *args, **kwargs)
         except DatabaseError:
             log.exception("Database error at %s", request.path)
@@ -166,7 +175,7 @@ class RevokeTokenView(ServerMixin, dot_views.RevokeTokenView):
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-@method_decorator(protocol_endpoint, name="dispatch")
+@method_decorator(protocol_endpoint(atomic=False), name="dispatch")
 @method_decorator(sensitive_post_parameters("client_secret", "token"), name="dispatch")
 class IntrospectTokenView(ServerMixin, OAuthLibMixin, View):
     """Token introspection (RFC 7662) for authenticated clients.

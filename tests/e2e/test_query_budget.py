@@ -1,13 +1,15 @@
 """SQL query budgets for the hot paths (measured, then pinned: a regression fails here).
 
-Counts are per request as the test sees them, inside the test transaction: each
-`transaction.atomic` block shows up as a SAVEPOINT and a RELEASE (in production, the outer
-one is BEGIN/COMMIT and is not counted). Statements proper, at the time of writing:
-client credentials 2 (client, insert access token); code exchange 6 (client, grant, claim
-the grant, grant again for RFC 8707 resources, insert access and refresh token) plus the
-code's SSO session; refresh 15 (the client and the refresh token are each read more than once:
-room to improve) plus the session and the user's not-before; introspection 2 (3 for a refresh
-token) plus the session and the not-before; revocation 8.
+Counts are per request as the test sees them, inside the test transaction: the token and
+revocation endpoints' `transaction.atomic` shows up as one SAVEPOINT and one RELEASE (in
+production BEGIN and COMMIT); nothing nested inside it opens a savepoint of its own.
+Introspection runs in autocommit (it only reads): no transaction at all. Statements proper, at
+the time of writing: client credentials 2 (client, insert access token); code exchange 6
+(grant, client, claim the grant, insert access and refresh token) plus the code's SSO session;
+refresh 7 (client; the refresh token with its access token and user; claim it; clear its
+pointer to and delete its access token; insert the new pair) plus the session and the user's
+not-before; introspection 2 (3 for a refresh token) plus the session and the not-before;
+revocation 8.
 
 Validating an access token (/api/me and every API): with Redis, one MGET and no SQL at all
 (the token, its session and the user's not-before are all known to Redis); /api/me then reads
@@ -19,6 +21,8 @@ A session or not-before the fast path has not seen yet costs one query each, onc
 import os
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from oauth.resource import authenticate_bearer
 from tests.e2e.helpers import client_credentials_token, creds, introspect, me, post_token, revoke
@@ -35,16 +39,17 @@ def _warm_key_cache(make_client):
 
 
 BUDGET = {
-    "client_credentials": 6,
-    "code_exchange": 11,
-    "refresh": 22,
-    "introspect_access_token": 6,
-    "introspect_refresh_token": 7,
+    "client_credentials": 4,
+    "code_exchange": 8,
+    "refresh": 11,
+    "introspect_access_token": 4,
+    "introspect_refresh_token": 5,
     # The revocation check alone, and /api/me, at steady state (tokens issued and seen once).
     "bearer_check": 0 if os.environ.get("REDIS_URL") else 3,
     "api_me": 1 if os.environ.get("REDIS_URL") else 3,
-    "revoke_access_token": 12,
+    "revoke_access_token": 10,
 }
+TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
 
 
 @pytest.mark.rfc("6749", "4.4")
@@ -78,6 +83,32 @@ def test_refresh_budget(flow, django_assert_max_num_queries):
     with django_assert_max_num_queries(BUDGET["refresh"]):
         response = flow.refresh(tokens["refresh_token"])
     assert response.status_code == 200
+
+
+@pytest.mark.rfc("6749", "6")
+def test_refresh_statements_and_no_nested_savepoint(flow):
+    """Rotation reads the refresh token once and writes set-based: 7 statements proper, plus
+    the session and not-before checks (up to 2 more: without Redis, or the first time the fast
+    path meets them), inside the view's transaction only (one SAVEPOINT here: no nested
+    atomic opens another)."""
+    tokens = flow.tokens()
+    with CaptureQueriesContext(connection) as captured:
+        response = flow.refresh(tokens["refresh_token"])
+    assert response.status_code == 200
+    statements = [q["sql"] for q in captured.captured_queries]
+    control = [sql for sql in statements if sql.startswith(TRANSACTION_CONTROL)]
+    data = [sql for sql in statements if not sql.startswith(TRANSACTION_CONTROL)]
+    assert [sql.split()[0] for sql in control] == ["SAVEPOINT", "RELEASE"], control
+    assert len(data) <= 7 + 2, data
+    assert sum(sql.startswith('SELECT "oauth_refreshtoken"') for sql in data) == 1, data
+
+
+@pytest.mark.rfc("7662", "2")
+def test_introspection_runs_without_a_transaction(flow, resource_server):
+    tokens = flow.tokens()
+    with CaptureQueriesContext(connection) as captured:
+        assert introspect(tokens["access_token"], creds(resource_server)).json()["active"]
+    assert not [q["sql"] for q in captured.captured_queries if q["sql"].startswith(TRANSACTION_CONTROL)]
 
 
 @pytest.mark.rfc("7662", "2")
