@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client as BrowserClient
 
-from oauth import keys, pkce
+from oauth import keys, pkce, tokens
 from oauth.flows import create_client
 
 PASSWORD = "correct horse battery staple"
@@ -33,8 +33,10 @@ def _fast_hashers_and_clean_cache(settings):
 @pytest.fixture(autouse=True)
 def _fresh_keys():
     keys.reset()
+    tokens.forget_verified_tokens()
     yield
     keys.reset()
+    tokens.forget_verified_tokens()
 
 
 class UserFactory(factory.django.DjangoModelFactory):

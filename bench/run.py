@@ -10,14 +10,15 @@ What it does, in order (see bench/README.md):
    drive each scenario with wrk (Lua scripts in bench/lua) and the browser flow with
    bench/flows.py; read the workers' peak RSS (VmHWM);
 3. vanilla DOT 3.4.1 (bench/vanilla, database identity_bench_vanilla): the same, for each
-   scenario it supports;
+   scenario it supports (2 sync workers, as a default gunicorn deployment has it);
 4. node-oidc-provider (bench/node), client credentials only, if Node and npm are there;
 5. prints the table, writes bench/results/<timestamp>.json, latest.json and latest.png.
 
 Knobs (environment): BENCH_DURATION (s per scenario, default 10), BENCH_WARMUP (default 2),
 BENCH_CONNECTIONS (16), BENCH_WRK_THREADS (2), BENCH_FLOW_THREADS (16), BENCH_POOL (refresh
 tokens to pre-mint for ours, default 8000), BENCH_MINT_SECONDS (cap on minting, default 3 x duration),
-BENCH_SKIP_NODE=1.
+BENCH_SKIP_NODE=1, BENCH_GUNICORN_THREADS (ours with gthread workers of that many threads;
+default 1 = sync workers, as production runs it).
 """
 
 # ruff: noqa: S603, S607
@@ -60,6 +61,9 @@ POOL_TARGET = int(os.environ.get("BENCH_POOL", "8000"))
 MINT_SECONDS = int(os.environ.get("BENCH_MINT_SECONDS", str(3 * DURATION)))
 VANILLA_POOL = 400  # vanilla refreshes are PBKDF2-bound (a few per second)
 WORKERS = 2
+# Ours runs as production does (docker/Dockerfile, `make serve`): sync workers. For exploring,
+# BENCH_GUNICORN_THREADS=N serves ours with gthread workers of N threads (vanilla stays sync).
+THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "1"))
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 OURS_DB, VANILLA_DB = "identity_bench", "identity_bench_vanilla"
 REDIS_URL = "redis://127.0.0.1:6379/9"
@@ -269,8 +273,10 @@ class Server:
             log_file.close()
 
 
-def gunicorn(name, module, *, cwd, env, port, tmp):
+def gunicorn(name, module, *, cwd, env, port, tmp, threads=1):
     cmd = [GUNICORN, module, "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), "--timeout", "30"]
+    if threads > 1:
+        cmd += ["--worker-class", "gthread", "--threads", str(threads)]
     return Server(name, cmd, cwd=cwd, env=env, port=port, ready_path="/health/live", log_path=f"{tmp}/{name}.log")
 
 
@@ -524,7 +530,7 @@ def bench_ours(tmp):
         env=env,
     )
 
-    server = gunicorn("ours", "identity.wsgi", cwd=ROOT, env=env, port=port, tmp=tmp).start()
+    server = gunicorn("ours", "identity.wsgi", cwd=ROOT, env=env, port=port, tmp=tmp, threads=THREADS).start()
     try:
         log(f"ours: serving on {server.base}; minting up to {POOL_TARGET} refresh tokens (<= {MINT_SECONDS}s)")
         started = time.monotonic()
@@ -877,7 +883,7 @@ def chart(report, path):
     machine = report["machine"]
     ax.set_title(
         f"identity benchmark {report['timestamp']} — {machine['nproc']} cores, {machine['cpu_model']}, "
-        f"{CONNECTIONS} connections, gunicorn {WORKERS} sync workers",
+        f"{CONNECTIONS} connections, gunicorn {serving()}",
         fontsize=9,
     )
     ax.legend(fontsize=8, loc="upper center", ncol=4)
@@ -886,6 +892,11 @@ def chart(report, path):
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
+
+
+def serving():
+    ours = f"{WORKERS} gthread workers x {THREADS} threads" if THREADS > 1 else f"{WORKERS} sync workers"
+    return f"ours {ours}, vanilla {WORKERS} sync workers"
 
 
 def main():
@@ -905,6 +916,8 @@ def main():
             "wrk_threads": WRK_THREADS,
             "flow_threads": FLOW_THREADS,
             "gunicorn_workers": WORKERS,
+            "ours_gunicorn_threads": THREADS,
+            "vanilla_gunicorn_threads": 1,
             "ours_conn_max_age": 600,
             "vanilla_conn_max_age": 0,
         },
@@ -932,7 +945,7 @@ def main():
     print()
     print(f"identity benchmark {timestamp} — {report['machine']['nproc']} cores ({report['machine']['cpu_model']}); ")
     print(
-        f"wrk {CONNECTIONS} connections x {DURATION}s per scenario; gunicorn {WORKERS} sync workers; "
+        f"wrk {CONNECTIONS} connections x {DURATION}s per scenario; gunicorn {serving()}; "
         f"load average at start {report['loadavg']['start']} (other jobs on this machine depress the figures)"
     )
     print()

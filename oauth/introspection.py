@@ -50,7 +50,7 @@ def _access(token, checksum, caller):
     if not (_visible_to(caller, row.application) and _user_ok(row.user)) or row.is_expired():
         return True, INACTIVE
     try:
-        claims = tokens.verify_access_token(token)
+        claims = tokens.verify_access_token_cached(token)
     except tokens.InvalidToken:
         return True, INACTIVE
     if not revocation.is_token_acceptable(

@@ -6,7 +6,10 @@ offline (signature by `kid`, `iss`, `aud`, `exp`, `typ`), then the revocation st
 `iat` not older than the user's not-before. A revoked token has no row, so it is refused
 whatever its `exp` says.
 
-Cost. With Redis, a valid token costs one MGET and no SQL: the token is described by its
+Cost. The JWS parse and RSA signature check are done once per process and token
+(tokens.verify_access_token_cached: claims remembered by SHA-256 of the token, `kid` and
+`exp`/`iss`/`aud` checked again on every call); the revocation check below runs on every call.
+With Redis, a valid token costs one MGET and no SQL: the token is described by its
 claims alone, and its user, client and row are loaded only if a view asks for them. The one
 thing the claims do not say is the user's primary key (tokens carry the random `subject`,
 never the pk), which the store's keys use: it is looked up once per process and user and
@@ -148,7 +151,7 @@ def _user_id(verified):
 def authenticate_bearer(token):
     """Return the VerifiedAccessToken for `token`, or raise BearerError."""
     try:
-        claims = tokens.verify_access_token(token)
+        claims = tokens.verify_access_token_cached(token)  # signature checked once per process
     except tokens.InvalidToken as exc:
         raise BearerError(str(exc)) from exc
     verified = VerifiedAccessToken(claims, token)

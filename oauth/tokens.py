@@ -7,10 +7,13 @@ Header members that point elsewhere (`jku`, `x5u`, `jwk`, `x5c`) are never used.
 ID tokens carry `typ: JWT`, so neither kind of token passes for the other.
 """
 
+import hashlib
 import json
 import secrets
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from datetime import datetime
 
 from django.conf import settings
@@ -28,6 +31,8 @@ AMR_PASSWORD = ("pwd",)
 ACR_PASSWORD = "urn:identity:pwd"
 LEEWAY_SECONDS = 60
 MAX_TOKEN_LENGTH = 8192
+# Access tokens whose verified claims this process remembers (an LRU: bounded memory).
+VERIFIED_CACHE_SIZE = 10_000
 
 
 class InvalidToken(Exception):
@@ -155,6 +160,11 @@ def _verified_claims(parsed, header, what):
 
 def verify_access_token(token, *, audience=None, now=None):
     """Verify a JWT access token of ours and return its claims, or raise InvalidToken."""
+    return _verify_access_token(token, audience=audience, now=now)[1]
+
+
+def _verify_access_token(token, *, audience=None, now=None):
+    """(kid, claims) of a valid access token; raises InvalidToken."""
     parsed, header = _header(token)
     if header.get("alg") != keys.ALGORITHM:
         raise InvalidToken("The access token is not signed with an accepted algorithm.")
@@ -164,7 +174,61 @@ def verify_access_token(token, *, audience=None, now=None):
         raise InvalidToken("The access token has unsupported critical header parameters.")
     claims = _verified_claims(parsed, header, "access token")
     check_claims(claims, audience=audience or settings.ACCESS_TOKEN_AUDIENCE, now=now)
-    return claims
+    return header["kid"], claims
+
+
+# --- verified access tokens, remembered per process ------------------------------------------
+#
+# Parsing a JWS and checking its RSA signature is the one costly step of an API call that a
+# repeated token does not need to redo: its signature cannot change. So this process remembers
+# the claims of tokens it has verified, keyed by the SHA-256 of the token (never the token
+# itself), and a repeated token skips only the parsing and the signature. Everything that can
+# change is checked again on every call: that its `kid` is still a published key (a deleted
+# key's tokens are refused at once; an in-memory lookup), and all of check_claims (`exp`,
+# `nbf`, `iat`, `iss`, `aud`) against the current time and settings. Failures are never
+# remembered. This is not a revocation answer: callers still ask sso.revocation every time.
+
+_verified = OrderedDict()  # sha256(token) -> (kid, claims); the claims are never handed out
+_verified_lock = threading.Lock()
+
+
+def verify_access_token_cached(token):
+    """verify_access_token(token) for our API audience, remembering a success (see above).
+
+    Returns a fresh copy of the claims on every call; raises InvalidToken exactly when
+    verify_access_token would.
+    """
+    if not looks_like_jwt(token) or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+        return verify_access_token(token)  # malformed: raises, and nothing is remembered
+    digest = hashlib.sha256(token.encode("ascii")).digest()
+    with _verified_lock:
+        entry = _verified.get(digest)
+        if entry is not None:
+            _verified.move_to_end(digest)
+    if entry is not None:
+        kid, claims = entry
+        if keys.verification_key(kid) is not None:
+            try:
+                check_claims(claims, audience=settings.ACCESS_TOKEN_AUDIENCE)
+            except InvalidToken:
+                pass  # expired since (say): forget it; the full check below gives the answer
+            else:
+                return dict(claims)
+        with _verified_lock:
+            _verified.pop(digest, None)
+    kid, claims = _verify_access_token(token)
+    with _verified_lock:
+        _verified[digest] = (kid, claims)
+        _verified.move_to_end(digest)
+        while len(_verified) > VERIFIED_CACHE_SIZE:
+            _verified.popitem(last=False)
+    return dict(claims)
+
+
+def forget_verified_tokens():
+    """Forget every remembered token (tests)."""
+    with _verified_lock:
+        _verified.clear()
 
 
 def check_claims(claims, *, audience, now=None):
