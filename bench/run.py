@@ -464,6 +464,33 @@ def write_pem(path):
         file.write(pem)
 
 
+def measure(server, scenarios, *, name, cwd, env, tmp, pool_file, sql_refresh, users, client, scope, paths):
+    """Count SQL statements per request (in-process), then load the running server.
+
+    Returns (results per scenario, peak RSS per worker, peak RSS before the browser-flow logins).
+    """
+    log(f"{name}: counting SQL statements per request (in-process, Django test client)")
+    sql = sql_counts(
+        cwd=cwd, env=env, tmp=tmp, name=name,
+        scenarios=[
+            *({"key": k, "kind": "fixed", **v} for k, v in scenarios.items() if k != "refresh"),
+            {"key": "refresh", "kind": "pool", "tokens": sql_refresh, **scenarios["refresh"]},
+            {"key": "flow", "kind": "flow", "user": users[0], "client": client, "scope": scope, **paths},
+        ],
+    )  # fmt: skip
+    results = run_scenarios(
+        server, scenarios, pool_file=pool_file, tmp=tmp, name=name,
+        flow_args={"paths": paths, "client": client, "users": users, "scope": scope},
+    )  # fmt: skip
+    for key, counts in sql.items():
+        if key in results:
+            results[key]["sql"] = counts.get("queries")
+            results[key]["sql_data"] = counts.get("data_queries")
+            results[key]["sql_detail"] = counts
+    rss = server.peak_rss_mib()
+    return results, rss, results.pop("rss_before_logins", None)
+
+
 def bench_ours(tmp):
     from cryptography.fernet import Fernet
 
@@ -572,27 +599,10 @@ def bench_ours(tmp):
             "discovery": {"method": "GET", "path": "/.well-known/openid-configuration"},
         }  # fmt: skip
 
-        log("ours: counting SQL statements per request (in-process, Django test client)")
-        sql = sql_counts(
-            cwd=str(ROOT), env=env, tmp=tmp, name="ours",
-            scenarios=[
-                *({"key": k, "kind": "fixed", **v} for k, v in scenarios.items() if k != "refresh"),
-                {"key": "refresh", "kind": "pool", "tokens": sql_refresh, **scenarios["refresh"]},
-                {"key": "flow", "kind": "flow", "user": users[0], "client": web, "scope": "profile read",
-                 **OURS_PATHS},
-            ],
+        results, rss, rss_before_logins = measure(
+            server, scenarios, name="ours", cwd=str(ROOT), env=env, tmp=tmp, pool_file=pool_file,
+            sql_refresh=sql_refresh, users=users, client=web, scope="profile read", paths=OURS_PATHS,
         )  # fmt: skip
-        results = run_scenarios(
-            server, scenarios, pool_file=pool_file, tmp=tmp, name="ours",
-            flow_args={"paths": OURS_PATHS, "client": web, "users": users, "scope": "profile read"},
-        )  # fmt: skip
-        for key, counts in sql.items():
-            if key in results:
-                results[key]["sql"] = counts.get("queries")
-                results[key]["sql_data"] = counts.get("data_queries")
-                results[key]["sql_detail"] = counts
-        rss = server.peak_rss_mib()
-        rss_before_logins = results.pop("rss_before_logins", None)
     finally:
         server.stop()
     notes.update(pool_minted=len(refresh_tokens), mint_seconds=round(mint_seconds, 1))
@@ -659,26 +669,10 @@ def bench_vanilla(tmp):
             },
             "api_me": {"method": "GET", "path": "/api/me", "auth": f"Bearer {user_token['access_token']}"},
         }  # fmt: skip
-        log("vanilla: counting SQL statements per request")
-        sql = sql_counts(
-            cwd=cwd, env=env, tmp=tmp, name="vanilla",
-            scenarios=[
-                *({"key": k, "kind": "fixed", **v} for k, v in scenarios.items() if k != "refresh"),
-                {"key": "refresh", "kind": "pool", "tokens": sql_refresh, **scenarios["refresh"]},
-                {"key": "flow", "kind": "flow", "user": users[0], "client": web, "scope": "read", **VANILLA_PATHS},
-            ],
+        results, rss, rss_before_logins = measure(
+            server, scenarios, name="vanilla", cwd=cwd, env=env, tmp=tmp, pool_file=pool_file,
+            sql_refresh=sql_refresh, users=users, client=web, scope="read", paths=VANILLA_PATHS,
         )  # fmt: skip
-        results = run_scenarios(
-            server, scenarios, pool_file=pool_file, tmp=tmp, name="vanilla",
-            flow_args={"paths": VANILLA_PATHS, "client": web, "users": users, "scope": "read"},
-        )  # fmt: skip
-        for key, counts in sql.items():
-            if key in results:
-                results[key]["sql"] = counts.get("queries")
-                results[key]["sql_data"] = counts.get("data_queries")
-                results[key]["sql_detail"] = counts
-        rss = server.peak_rss_mib()
-        rss_before_logins = results.pop("rss_before_logins", None)
     finally:
         server.stop()
     return {

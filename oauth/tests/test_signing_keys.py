@@ -1,7 +1,6 @@
 """The database-held signing keys: encryption at rest, rotation, JWKS publication, the
 per-process cache, key import, the admin. (test_keys.py covers parsing and first start.)"""
 
-import threading
 import time
 from datetime import timedelta
 from io import StringIO
@@ -15,13 +14,13 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command, load_command_class
 from django.core.management.base import CommandError
-from django.db import IntegrityError, OperationalError, connection, connections, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.test import Client as BrowserClient
 from django.utils import timezone
 from jwcrypto import jwk
 from oauth2_provider.settings import oauth2_settings
 
-from conftest import PASSWORD
+from conftest import PASSWORD, run_concurrently
 from oauth import checks, flows, kek, keys, tokens
 from oauth.models import SigningKey
 
@@ -393,33 +392,10 @@ def test_prepublication_must_exceed_the_jwks_max_age(settings):
 # --- Concurrency (PostgreSQL) ---------------------------------------------------------------
 
 
-def run_concurrently(function, count):
-    barrier = threading.Barrier(count, timeout=30)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(function())
-        except Exception as exc:  # collected and asserted on below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("table_state", ["empty", "rotation-due"])
 def test_concurrent_rotations_make_one_active_key(table_state):
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent writers need PostgreSQL")
     now = timezone.now()
     if table_state == "rotation-due":
         for state, age in ((ACTIVE, 40 * DAY), (NEXT, DAY)):
@@ -436,8 +412,6 @@ def test_concurrent_rotations_make_one_active_key(table_state):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_first_starts_install_one_key(settings):
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent writers need PostgreSQL")
     settings.SIGNING_KEY_PEM = None
 
     def first_start():

@@ -1,21 +1,18 @@
 """Fixtures for the SSO tests: browsers that log in, sessions, and Redis in three states."""
 
-import os
 from datetime import timedelta
 
 import pytest
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from conftest import PASSWORD
+from conftest import PASSWORD, require_redis
 from sso import revocation
 from sso.flows import SID_SESSION_KEY
 from sso.models import SSOSession
 
 LOGIN = "/accounts/login/"
 PROFILE = "/accounts/profile/"
-
-needs_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (set REDIS_URL)")
 
 
 def log_in(user, *, device="Firefox on Linux", ip="203.0.113.7"):
@@ -71,8 +68,7 @@ class CountingRedis:
 @pytest.fixture
 def redis(db):
     """The real Redis behind the default cache, emptied; skips without REDIS_URL."""
-    if not os.environ.get("REDIS_URL"):
-        pytest.skip("needs Redis (set REDIS_URL)")
+    require_redis()
     client = revocation.redis_client()
     assert client is not None, "REDIS_URL is set but the default cache is not django-redis"
     client.flushdb()

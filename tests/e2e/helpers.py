@@ -16,7 +16,6 @@ from urllib.parse import parse_qs, urlsplit
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from django.conf import settings
-from django.db import connection
 from django.test import Client as BrowserClient
 from django.utils import timezone
 from jwcrypto import jwk, jwt
@@ -32,9 +31,14 @@ INTROSPECT_URL = "/oauth/introspect/"
 AUTHORIZE_URL = "/oauth/authorize/"
 ME_URL = "/api/me"
 
-
-def is_postgres():
-    return connection.vendor == "postgresql"
+# Authorization headers that are not valid HTTP Basic credentials (RFC 7617 / RFC 6749 2.3.1).
+MALFORMED_BASIC = {
+    "bad-base64": "Basic !!!",
+    "no-colon": "Basic QUJD",
+    "nul": "Basic aWQAOnNlY3JldA==",
+    "non-utf8": "Basic //79:",
+    "empty": "Basic",
+}
 
 
 def assert_no_store(response):

@@ -11,7 +11,7 @@ import time
 import pytest
 from django.db import connections
 
-from .support import REDIRECT_URI, Browser, http_get, oauth_session
+from .support import REDIRECT_URI, Browser, http_get, oauth_session, well_known
 
 
 @pytest.fixture(autouse=True)
@@ -48,9 +48,7 @@ def issuer(live_server, settings):
 @pytest.fixture
 def metadata(issuer):
     """The authorization server metadata, fetched over HTTP as a client would."""
-    response = http_get(f"{issuer}/.well-known/oauth-authorization-server")
-    assert response.status_code == 200, response.text
-    return response.json()
+    return well_known(issuer, "oauth-authorization-server")
 
 
 @pytest.fixture

@@ -56,6 +56,13 @@ def http_get(url, **kwargs):
         return session.get(url, **kwargs)
 
 
+def well_known(issuer, document):
+    """A metadata document (`openid-configuration`, `oauth-authorization-server`) over HTTP."""
+    response = http_get(f"{issuer}/.well-known/{document}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def oauth_session(metadata, client_id, client_secret=None, **kwargs):
     """An Authlib OAuth2Session configured from discovery, with PKCE S256."""
     kwargs.setdefault("redirect_uri", REDIRECT_URI)

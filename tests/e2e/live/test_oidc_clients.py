@@ -16,7 +16,7 @@ from oic.oic.message import AccessTokenResponse, AuthorizationResponse, OpenIDSc
 from oic.utils.authn.client import CLIENT_AUTHN_METHOD
 from oic.utils.settings import OicClientSettings
 
-from .support import REDIRECT_URI, TIMEOUT, authorize, http_get, one_shot, query_of
+from .support import REDIRECT_URI, TIMEOUT, authorize, http_get, one_shot, query_of, well_known
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rfc("OIDC-Core", "3.1")]
 SCOPE = "openid profile email"
@@ -24,9 +24,7 @@ SCOPE = "openid profile email"
 
 @pytest.fixture
 def discovery(issuer):
-    response = http_get(f"{issuer}/.well-known/openid-configuration")
-    assert response.status_code == 200, response.text
-    return response.json()
+    return well_known(issuer, "openid-configuration")
 
 
 @pytest.fixture

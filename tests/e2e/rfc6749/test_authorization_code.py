@@ -1,15 +1,14 @@
 """RFC 6749 section 4.1.3 and 10.5: redeeming authorization codes."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from conftest import REDIRECT_URI, Flow
+from conftest import REDIRECT_URI, Flow, run_concurrently
 from oauth.models import Grant
-from tests.e2e.helpers import assert_no_store, assert_oauth_error, is_active, is_postgres, jwt_parts, me
+from tests.e2e.helpers import assert_no_store, assert_oauth_error, is_active, jwt_parts, me
 
 pytestmark = pytest.mark.django_db
 
@@ -168,33 +167,16 @@ def test_disabled_user_cannot_redeem_a_code(flow, user):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_redemption_has_exactly_one_winner(user, confidential):
-    if not is_postgres():
-        pytest.skip("row-level concurrency needs PostgreSQL")
-    from django.db import connections
-
     flow = Flow(user, *confidential)
     code, verifier = flow.code()
     attempts = 8
-    barrier = threading.Barrier(attempts, timeout=30)
-    results = []
-    lock = threading.Lock()
 
     def redeem():
-        try:
-            local = Flow(user, *confidential)
-            barrier.wait()
-            response = local.exchange(code, verifier)
-            with lock:
-                results.append((response.status_code, response.json()))
-        finally:
-            connections.close_all()
+        response = Flow(user, *confidential).exchange(code, verifier)
+        return response.status_code, response.json()
 
-    threads = [threading.Thread(target=redeem) for _ in range(attempts)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
+    results, errors = run_concurrently(redeem, attempts)
+    assert not errors, errors
     statuses = sorted(status for status, _ in results)
     assert statuses == [200] + [400] * (attempts - 1), results
     assert all(body["error"] == "invalid_grant" for status, body in results if status == 400)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from conftest import Flow
-from tests.e2e.helpers import assert_no_store, assert_oauth_error, is_active, is_postgres, jwt_parts, me
+from conftest import Flow, run_concurrently
+from tests.e2e.helpers import assert_no_store, assert_oauth_error, is_active, jwt_parts, me
 
 pytestmark = pytest.mark.django_db
 
@@ -145,36 +145,17 @@ def test_client_credentials_client_gets_no_refresh(service):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_refresh_of_one_token_never_forks(user, confidential):
-    import threading
-
-    from django.db import connections
-
     from oauth.models import RefreshToken
 
-    if not is_postgres():
-        pytest.skip("row-level concurrency needs PostgreSQL")
     first = Flow(user, *confidential).tokens()
     attempts = 8
-    barrier = threading.Barrier(attempts, timeout=30)
-    results = []
-    lock = threading.Lock()
 
     def refresh():
-        try:
-            local = Flow(user, *confidential)
-            barrier.wait()
-            response = local.refresh(first["refresh_token"])
-            with lock:
-                results.append((response.status_code, response.json()))
-        finally:
-            connections.close_all()
+        response = Flow(user, *confidential).refresh(first["refresh_token"])
+        return response.status_code, response.json()
 
-    threads = [threading.Thread(target=refresh) for _ in range(attempts)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
+    results, errors = run_concurrently(refresh, attempts)
+    assert not errors, errors
     statuses = sorted(status for status, _ in results)
     assert statuses == [200] + [400] * (attempts - 1), results
     assert all(body["error"] == "invalid_grant" for status, body in results if status == 400)

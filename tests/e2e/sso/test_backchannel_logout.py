@@ -233,10 +233,9 @@ def test_delivery_happens_in_the_background_after_the_commit(user, rp, receiver)
     assert BackchannelLogout.objects.get().delivered_at is not None
 
 
+@pytest.mark.postgres  # SELECT ... FOR UPDATE SKIP LOCKED
 @pytest.mark.django_db(transaction=True)
 def test_a_row_another_process_is_delivering_is_skipped_not_waited_for(user, rp, receiver):
-    if connection.vendor != "postgresql":
-        pytest.skip("SELECT ... FOR UPDATE SKIP LOCKED needs PostgreSQL")
     client, _ = rp
     row = BackchannelLogout.objects.create(
         client=client, subject=user.subject, jti="j1", next_attempt_at=timezone.now()

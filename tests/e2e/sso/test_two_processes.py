@@ -17,7 +17,7 @@ import requests
 from django.contrib.auth.hashers import make_password
 from django.db import connection
 
-from conftest import PASSWORD
+from conftest import PASSWORD, require_postgres, require_redis
 from tests.e2e.helpers import creds
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -37,8 +37,8 @@ def database_url():
 
 @pytest.fixture
 def servers(transactional_db, settings):
-    if connection.vendor != "postgresql" or not os.environ.get("REDIS_URL"):
-        pytest.skip("two processes need a shared PostgreSQL and Redis (set DATABASE_URL and REDIS_URL)")
+    require_postgres("two processes need a shared PostgreSQL (set DATABASE_URL)")
+    require_redis("two processes need a shared Redis (set REDIS_URL)")
     settings.ISSUER = ISSUER
     settings.ACCESS_TOKEN_AUDIENCE = f"{ISSUER}/api"
     env = {
