@@ -10,14 +10,16 @@ When the table has no active key (a fresh installation) the first use imports SI
 SIGNING_KEY_FILE as the active key or, in development only, generates one. In production
 nothing is generated here; new keys come from oauth.flows.rotate_signing_keys.
 
-`signing_key()` and `verification_key(kid)` are the only lookups signers and verifiers use.
+`signing_key()` and `verification_key(kid)` are the only lookups signers and verifiers use;
+`signer()` hands oauth.tokens the active key's `cryptography` private key object, taken from the
+parsed JWK once per key (never exported, never logged).
 """
 
 import logging
 import math
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from django.conf import settings
@@ -53,6 +55,8 @@ class _KeySet:
     """One reading of the key table. Immutable and swapped whole, so readers need no lock."""
 
     signing: jwk.JWK
+    # The `cryptography` private key object of `signing`, what tokens.sign signs with.
+    signer: object = field(repr=False)
     public: dict
     jwks: dict
     loaded_at: float
@@ -168,7 +172,16 @@ def _read(previous):
     # A key installed inside the caller's transaction is lost if that transaction rolls back:
     # read the table again at the next use rather than trust it for a whole cache window.
     unconfirmed = installed is not None and transaction.get_connection().in_atomic_block
-    return _KeySet(signing=signing, public=public, jwks=jwks, loaded_at=-math.inf if unconfirmed else _clock())
+    # jwcrypto builds the key object once per parsed JWK and keeps it: a re-read of the same kid
+    # gets the same object back, so it is made (and its RSA parameters checked) once per key.
+    signer = signing.get_op_key("sign")
+    return _KeySet(
+        signing=signing,
+        signer=signer,
+        public=public,
+        jwks=jwks,
+        loaded_at=-math.inf if unconfirmed else _clock(),
+    )
 
 
 def _key_set(max_age=None):
@@ -204,6 +217,14 @@ def _reread(current):
 def signing_key():
     """The active private key that signs tokens (cached per process)."""
     return _key_set().signing
+
+
+def signer():
+    """(kid, private key object) of the active key, for signing RS256 (cached per process).
+
+    The object is `cryptography`'s RSA private key: never export, print or log it."""
+    current = _key_set()
+    return current.signing["kid"], current.signer
 
 
 def verification_key(kid):

@@ -3,6 +3,8 @@
 Every JSON endpoint here (token, revoke, introspect) takes POST with a form-encoded body only,
 refuses parameters in the URL and duplicated parameters, answers RFC 6749 5.2 JSON errors and
 never caches (`Cache-Control: no-store`). A database failure is a 503, never a false success.
+Requests that write several rows run in one transaction; those that only read (introspection)
+or write one row (client credentials) run in autocommit.
 """
 
 import base64
@@ -39,6 +41,7 @@ from . import introspection, logout, prompts
 from .authentication import bearer_challenge
 from .models import Client
 from .server import OIDCServer
+from .validators import SINGLE_WRITE_GRANTS
 
 log = logging.getLogger(__name__)
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
@@ -111,7 +114,9 @@ def protocol_endpoint(view=None, *, atomic=True):
 
     `atomic=False` for endpoints that only read (introspection): each statement then runs
     on its own (autocommit), sparing a BEGIN and a COMMIT, and on SQLite the write lock that
-    its BEGIN IMMEDIATE takes."""
+    its BEGIN IMMEDIATE takes. `atomic` may also be a function of the (well-formed) request
+    that says whether this one needs a transaction (the token endpoint: per grant type).
+    A DatabaseError answers 503 either way."""
     if view is None:
         return functools.partial(protocol_endpoint, atomic=atomic)
 
@@ -121,7 +126,7 @@ def protocol_endpoint(view=None, *, atomic=True):
         if problem is not None:
             return _no_store(problem)
         try:
-            if atomic:
+            if atomic(request) if callable(atomic) else atomic:
                 with transaction.atomic():
                     response = view(request, *args, **kwargs)
             else:
@@ -141,13 +146,21 @@ class ServerMixin:
     server_class = OIDCServer
 
 
+def _token_request_writes_several_rows(request):
+    """Whether a token request needs a transaction: every grant but those that write a single
+    row (client credentials: the access token's INSERT, atomic by itself). Without one, an
+    on_commit callback runs at once: the row it follows is committed by then."""
+    return request.POST.get("grant_type") not in SINGLE_WRITE_GRANTS
+
+
 @method_decorator(csrf_exempt, name="dispatch")
-@method_decorator(protocol_endpoint, name="dispatch")
+@method_decorator(protocol_endpoint(atomic=_token_request_writes_several_rows), name="dispatch")
 @method_decorator(
     sensitive_post_parameters("password", "client_secret", "code", "code_verifier", "refresh_token"), name="dispatch"
 )
 class TokenView(ServerMixin, OAuthLibMixin, View):
-    """The token endpoint (RFC 6749 3.2)."""
+    """The token endpoint (RFC 6749 3.2). Client credentials run without a transaction
+    (one INSERT); every other grant in one."""
 
     def post(self, request):
         if not request.POST.get("grant_type"):

@@ -1,8 +1,15 @@
 """RFC 6749 section 4.4: the client credentials grant."""
 
+from unittest import mock
+
 import pytest
 from django.conf import settings
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
 
+from oauth import keys
+from oauth.models import AccessToken
+from sso import revocation
 from tests.e2e.helpers import assert_oauth_error, client_credentials_token, creds, jwt_parts, me, post_token
 
 pytestmark = pytest.mark.django_db
@@ -59,3 +66,31 @@ def test_public_client_cannot_use_client_credentials(public):
     response = post_token({"grant_type": "client_credentials", "client_id": public.client_id})
     assert response.status_code in (400, 401)
     assert response.json()["error"] in ("invalid_client", "unauthorized_client")
+
+
+@pytest.mark.rfc("6749", "4.4")
+@pytest.mark.django_db(transaction=True)
+def test_issued_in_autocommit_and_the_fast_path_told_at_once(service, monkeypatch):
+    """One INSERT, no transaction around it (none needed): the row is committed when the
+    INSERT returns, so the revocation store's fast path learns the token at once."""
+    keys.signing_key()  # loaded once per process: not part of the request's cost
+    marked = []
+    monkeypatch.setattr(revocation, "mark_token_live", lambda jti, expires_at: marked.append(jti))
+    with CaptureQueriesContext(connection) as captured:
+        body = client_credentials_token(service)
+    statements = [q["sql"].split()[0].upper() for q in captured.captured_queries]
+    assert statements == ["SELECT", "INSERT"], captured.captured_queries
+    assert marked == [jwt_parts(body["access_token"])[1]["jti"]]
+    assert AccessToken.objects.filter(jti=marked[0]).exists()
+
+
+@pytest.mark.rfc("6749", "5.2")
+def test_database_failure_is_503_and_issues_nothing(service, monkeypatch):
+    marked = []
+    monkeypatch.setattr(revocation, "mark_token_live", lambda jti, expires_at: marked.append(jti))
+    with mock.patch.object(AccessToken, "save", side_effect=DatabaseError("connection lost")):
+        response = post_token({"grant_type": "client_credentials"}, auth=creds(service))
+    assert_oauth_error(response, "temporarily_unavailable", status=503)
+    assert response.has_header("Retry-After")
+    assert "access_token" not in response.json()
+    assert not AccessToken.objects.exists() and not marked

@@ -3,6 +3,7 @@
 import pytest
 
 from conftest import Flow, run_concurrently
+from sso import revocation
 from tests.e2e.helpers import assert_no_store, assert_oauth_error, is_active, jwt_parts, me
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +51,27 @@ def test_reuse_leaves_other_families_alone(flow):
 def test_old_access_token_is_revoked_by_rotation(flow):
     first = flow.tokens()
     flow.refresh(first["refresh_token"])
+    assert me(first["access_token"]).status_code == 401
+
+
+@pytest.mark.rfc("6749", "6")
+def test_rotation_tells_the_fast_path_the_old_access_token_is_dead_once_committed(
+    flow, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The old access token is deleted without Django's collector: the revocation store must
+    still learn of it (with Redis, its `live` key would otherwise accept it for a while)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        first = flow.tokens()
+    assert me(first["access_token"]).status_code == 200  # with Redis: now cached as live
+    forgotten = []
+    forget_token = revocation.forget_token
+    monkeypatch.setattr(revocation, "forget_token", lambda jti: forgotten.append(jti) or forget_token(jti))
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert flow.refresh(first["refresh_token"]).status_code == 200
+    assert forgotten == []  # nothing before the commit
+    for callback in callbacks:
+        callback()
+    assert forgotten == [jwt_parts(first["access_token"])[1]["jti"]]
     assert me(first["access_token"]).status_code == 401
 
 
@@ -161,3 +183,28 @@ def test_concurrent_refresh_of_one_token_never_forks(user, confidential):
     assert all(body["error"] == "invalid_grant" for status, body in results if status == 400)
     # One successor at most, never two live chains (a late loser may revoke the family).
     assert RefreshToken.objects.filter(revoked__isnull=True).count() <= 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_that_loses_the_race_leaves_no_id_token(user, confidential, monkeypatch):
+    """The loser of two concurrent refreshes passes validation, then finds the token claimed
+    at the conditional UPDATE. DOT answers its invalid_grant as a normal response; the error
+    leaving save_bearer_token's atomic block marks the request's transaction for rollback, so
+    the ID token written before that is not committed."""
+    from django.utils import timezone
+
+    from oauth.models import IDToken, RefreshToken
+    from oauth.validators import Validator
+
+    first = Flow(user, *confidential).tokens(scope="openid profile")
+    validate = Validator.validate_refresh_token
+
+    def validate_then_lose_the_race(self, refresh_token, client, request, *args, **kwargs):
+        valid = validate(self, refresh_token, client, request, *args, **kwargs)
+        RefreshToken.objects.filter(revoked__isnull=True).update(revoked=timezone.now())  # the winner
+        return valid
+
+    monkeypatch.setattr(Validator, "validate_refresh_token", validate_then_lose_the_race)
+    response = Flow(user, *confidential).refresh(first["refresh_token"])
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    assert IDToken.objects.count() == 1
