@@ -1,8 +1,11 @@
+import re
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from sso import purge
@@ -43,8 +46,19 @@ def test_purge_works_in_batches(user, settings):
     settings.SSO_SESSION_RETENTION_SECONDS = 0
     for _ in range(7):
         make_session(user, revoked_at=timezone.now() - timedelta(seconds=5))
-    assert "sso.sessions: 7 deleted" in run("--batch-size", "3")
+    with CaptureQueriesContext(connection) as ctx, purge.recording() as batches:
+        assert purge.purge_sessions(now=timezone.now(), batch_size=3) == 7
+    deletes = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('DELETE FROM "sso_ssosession"')]
+    assert len(deletes) == 3
+    assert [rows for rows, _ in batches] == [3, 3, 1, 0]  # one transaction each; the last finds none
     assert not SSOSession.objects.exists()
+
+
+def test_verbose_output_times_each_purger(user, settings):
+    settings.SSO_SESSION_RETENTION_SECONDS = 0
+    make_session(user, revoked_at=timezone.now() - timedelta(seconds=5))
+    out = run("--only", "sso.sessions", "--verbosity", "2")
+    assert re.fullmatch(r"sso\.sessions: 1 deleted in \d+\.\d\d s, 2 transactions, longest \d+ ms\n", out), out
 
 
 def test_other_apps_can_register_purgers(user):

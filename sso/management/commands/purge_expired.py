@@ -1,3 +1,5 @@
+import time
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -11,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=5000, help="rows deleted per transaction")
         parser.add_argument("--only", action="append", default=[], help="run only this purger (repeatable)")
 
-    def handle(self, *args, batch_size, only, **options):
+    def handle(self, *args, batch_size, only, verbosity, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
         purgers = purge.registered()
@@ -22,5 +24,14 @@ class Command(BaseCommand):
         for name, purger in purgers.items():
             if only and name not in only:
                 continue
-            deleted = purger(now=now, batch_size=batch_size)
-            self.stdout.write(f"{name}: {deleted} deleted")
+            started = time.monotonic()
+            with purge.recording() as batches:
+                deleted = purger(now=now, batch_size=batch_size)
+            line = f"{name}: {deleted} deleted"
+            if verbosity >= 2:
+                longest = max((seconds for _, seconds in batches), default=0.0)
+                line += (
+                    f" in {time.monotonic() - started:.2f} s, {len(batches)} transactions,"
+                    f" longest {longest * 1000:.0f} ms"
+                )
+            self.stdout.write(line)
