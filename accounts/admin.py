@@ -1,3 +1,6 @@
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
@@ -17,3 +20,23 @@ class UserAdmin(DjangoUserAdmin):
         # stays logged in when they changed their own password.
         with password_change_by(request):
             return super().user_change_password(request, id, form_url)
+
+
+# django-axes' admin (importing it registers it): the failed-login counts behind lockouts
+# (accounts.lockout). Its access logs are not kept here (AXES_DISABLE_ACCESS_LOG; the failure
+# log is off by default), so their always-empty pages are left out.
+admin.site.unregister(AccessLog)
+admin.site.unregister(AccessFailureLog)
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(AxesAccessAttemptAdmin):
+    """Failed logins per (username, IP) within the cool-off; deleting rows lifts their lockout."""
+
+    @admin.action(description="Clean up expired attempts")
+    def cleanup_expired_attempts(self, request, queryset):
+        # axes 8.3.1's action reads request.axes_attempt_time, which only its login handling
+        # sets: without this it fails with an AttributeError (500).
+        AxesProxyHandler.update_request(request)
+        return super().cleanup_expired_attempts(request, queryset)

@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_save
 
-        from . import sessions, signals
+        from . import checks, sessions, signals  # noqa: F401  (checks register themselves)
 
         user_logged_in.connect(sessions.record_login, dispatch_uid="accounts.record_login")
         post_save.connect(

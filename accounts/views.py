@@ -14,7 +14,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import flows, throttling
+from . import flows, lockout, throttling
 from .forms import LoginForm, RegistrationForm
 from .serializers import RegistrationSerializer, UserSerializer
 from .signals import password_change_by
@@ -40,11 +40,21 @@ class LoginView(auth_views.LoginView):
 
     A login asked for by the authorization endpoint (prompt=login, max_age) is an ordinary
     login: it records a new auth_time (accounts.sessions), which the endpoint then sees.
+    Failed attempts are counted and locked out by django-axes (accounts.lockout): a locked-out
+    attempt is answered 429 by its middleware, whatever the password.
     """
 
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = False
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form()
+        # Validating the form authenticates: the lockout check, the password check and the
+        # counting of a failure, done one attempt at a time per (username, client IP).
+        with lockout.browser_login_attempt(request):
+            valid = form.is_valid()
+        return self.form_valid(form) if valid else self.form_invalid(form)
 
     def get_initial(self):
         initial = super().get_initial()

@@ -10,6 +10,7 @@ SECRET_KEY, ISSUER, KEY_ENCRYPTION_KEYS and signing key).
 import base64
 import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -90,6 +91,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "oauth2_provider",
+    "axes",
     "accounts",
     "sso",
     "oauth",
@@ -107,6 +109,9 @@ MIDDLEWARE = [
     "sso.middleware.SSOSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page, which then
+    # gets every header the middleware above adds (X-Frame-Options, CSP, nosniff...).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "identity.urls"
@@ -185,6 +190,54 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "accounts.validators.MaximumLengthValidator"},
 ]
 REGISTRATION_OPEN = env.bool("REGISTRATION_OPEN", default=True)
+
+# --- Login throttling (django-axes, extended by accounts/lockout.py) -------------------------
+# Failed logins are counted per (username, client IP): after LOGIN_FAILURE_LIMIT of them, that
+# username is refused from that IP (429) until LOGIN_LOCKOUT_SECONDS have passed without a new
+# failure. Keyed on the pair, an attacker locks a username out of the attacker's own IP only:
+# the real user still logs in from theirs. At the login page, failures of any username from one
+# IP count too, against the higher LOGIN_IP_FAILURE_LIMIT (credential stuffing from one address).
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_IP_FAILURE_LIMIT = env.int("LOGIN_IP_FAILURE_LIMIT", default=20)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out attempt before any password is checked, so a right password is
+    # refused too during the lockout (and no hash is computed for it).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# The database handler: PostgreSQL is the truth, the admin lists the counts and axes_reset
+# clears them (the cache handler supports neither, and would tie logins to Redis). Like every
+# axes handler it checks before the password and counts after, so parallel attempts would all
+# pass the check: the login view serializes them (accounts.lockout.browser_login_attempt).
+# Subclassed for the per-IP limit and a cheaper successful login.
+AXES_HANDLER = "accounts.lockout.LoginAttemptHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+# Only the pair here: axes applies AXES_FAILURE_LIMIT to every entry of this list, and its reset
+# on success deletes the rows matching any entry, so a lone "ip_address" entry would let anyone
+# with an account wipe every failure from their IP by logging in (the handler counts per IP).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_LOCKOUT_SECONDS)
+# A successful login clears that (username, IP) count: a user's own typos do not add up.
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt checks no password, so it is not counted: it neither extends the lockout
+# nor writes to the database (a flood of refused attempts costs reads only).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The client IP by the rule registration and SSO sessions use (X-Forwarded-For believed only as
+# far as NUM_PROXIES says); IPv6 clients per /64.
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+# ALICE and alice log in as the same user (iexact): count them as one username.
+AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_username"
+# Our page (templates/accounts/login_locked.html), also for XMLHttpRequest (no CORS answer).
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# sso.SSOSession already records every login (IP, user agent, time); axes' access log would
+# be a second, unbounded copy costing an INSERT per login.
+AXES_DISABLE_ACCESS_LOG = True
+# Log lines name what is counted (username and IP) and the path, not the user agent; no banner.
+AXES_VERBOSE = False
+# Masked in the request data axes stores with each failure (a password always is). Usernames
+# and IPs stay visible: they are what an operator looks for, in the admin and in the logs.
+AXES_SENSITIVE_PARAMETERS = ["csrfmiddlewaretoken", "client_secret", "client_assertion", "code", "token"]
 
 SESSION_COOKIE_NAME = env("SESSION_COOKIE_NAME", default="identity_session")
 SESSION_COOKIE_HTTPONLY = True

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 urlpatterns = [
     path("", include("wellknown.urls")),
@@ -9,5 +10,8 @@ urlpatterns = [
     path("api/", include("accounts.api_urls")),
     path("api/", include("oauth.api_urls")),
     path("api/", include("sso.api_urls")),
+    # One password form for everyone, staff included: the login page, whose attempts are
+    # throttled per IP and serialized (accounts.lockout), and which starts an SSO session.
+    path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
     path("admin/", admin.site.urls),
 ]

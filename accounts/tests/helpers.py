@@ -4,12 +4,14 @@ import re
 
 from django.test import Client
 
+LOGIN = "/accounts/login/"
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-def csrf_browser():
-    """A test client that enforces CSRF checks, as real browsers are subject to them."""
-    return Client(enforce_csrf_checks=True)
+def csrf_browser(**defaults):
+    """A test client that enforces CSRF checks, as real browsers are subject to them.
+    `defaults` are WSGI environ entries sent with every request (REMOTE_ADDR, HTTP_…)."""
+    return Client(enforce_csrf_checks=True, **defaults)
 
 
 def csrf_token(response):
@@ -22,3 +24,9 @@ def csrf_token(response):
 def without_csrf_tokens(body):
     """Page body with its (per-render, masked) CSRF tokens blanked out, for comparisons."""
     return _CSRF_INPUT.sub('name="csrfmiddlewaretoken" value=""', body)
+
+
+def login(browser, username, password, **extra):
+    """Fetch the login page and post the credentials with its CSRF token, as a browser does."""
+    token = csrf_token(browser.get(LOGIN))
+    return browser.post(LOGIN, {"username": username, "password": password, "csrfmiddlewaretoken": token, **extra})

@@ -7,20 +7,14 @@ from django.utils.module_loading import import_string
 from accounts.sessions import AUTH_TIME_KEY
 from conftest import PASSWORD
 
-from .helpers import csrf_browser, csrf_token, without_csrf_tokens
+from .helpers import LOGIN, csrf_browser, csrf_token, login, without_csrf_tokens
 
-LOGIN = "/accounts/login/"
 LOGOUT = "/accounts/logout/"
 PROFILE = "/accounts/profile/"
 
 
 def session_store(key=None) -> SessionBase:
     return import_string(f"{settings.SESSION_ENGINE}.SessionStore")(key)
-
-
-def login(browser, username, password, **extra):
-    token = csrf_token(browser.get(LOGIN))
-    return browser.post(LOGIN, {"username": username, "password": password, "csrfmiddlewaretoken": token, **extra})
 
 
 @pytest.fixture
