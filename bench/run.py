@@ -9,6 +9,10 @@ What it does, in order (see bench/README.md):
    and access tokens through the API; count SQL statements per request in-process; warm up;
    drive each scenario with wrk (Lua scripts in bench/lua) and the browser flow with
    bench/flows.py; read the workers' peak RSS (VmHWM);
+   then the scale pass (BENCH_SCALE=0 skips it): seed a million access-token rows, 100,000
+   users and 10,000 clients into the same database with SQL (bench/scale.py), run the wrk
+   scenarios again on fresh workers, and drive client credentials while `manage.py
+   purge_expired` deletes the expired rows;
 3. vanilla DOT 3.4.1 (bench/vanilla, database identity_bench_vanilla): the same, for each
    scenario it supports (2 sync workers, as a default gunicorn deployment has it);
 4. node-oidc-provider (bench/node), client credentials only, if Node and npm are there;
@@ -18,7 +22,12 @@ Knobs (environment): BENCH_DURATION (s per scenario, default 10), BENCH_WARMUP (
 BENCH_CONNECTIONS (16), BENCH_WRK_THREADS (2), BENCH_FLOW_THREADS (16), BENCH_POOL (refresh
 tokens to pre-mint for ours, default 8000), BENCH_MINT_SECONDS (cap on minting, default 3 x duration),
 BENCH_SKIP_NODE=1, BENCH_GUNICORN_THREADS (ours with gthread workers of that many threads;
-default 1 = sync workers, as production runs it).
+default 1 = sync workers, as production runs it; with granian: its blocking threads), BENCH_WORKERS
+(2), BENCH_SERVER (gunicorn; granian for exploring), BENCH_ONLY_OURS=1, BENCH_SCALE (0: skip the
+scale pass), BENCH_SCALE_TOKENS (1000000), BENCH_SCALE_USERS (100000), BENCH_SCALE_CLIENTS
+(10000), BENCH_SCALE_DURATION (s per scenario, default half of BENCH_DURATION, at least 3),
+BENCH_SCALE_BATCH (purge_expired --batch-size, 5000), BENCH_DB_SUFFIX and BENCH_REDIS_DB (9)
+(a second run on the same machine).
 """
 
 # ruff: noqa: S603, S607
@@ -27,6 +36,7 @@ default 1 = sync workers, as production runs it).
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
 import signal
@@ -48,6 +58,7 @@ import flows  # noqa: E402
 
 PY = sys.executable
 GUNICORN = str(Path(PY).parent / "gunicorn")
+GRANIAN = str(Path(PY).parent / "granian")
 RESULTS = BENCH / "results"
 
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
@@ -60,13 +71,33 @@ POOL_TARGET = int(os.environ.get("BENCH_POOL", "8000"))
 # the server's speed (a refresh costs about what an authorize + exchange pair costs).
 MINT_SECONDS = int(os.environ.get("BENCH_MINT_SECONDS", str(3 * DURATION)))
 VANILLA_POOL = 400  # vanilla refreshes are PBKDF2-bound (a few per second)
-WORKERS = 2
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 # Ours runs as production does (docker/Dockerfile, `make serve`): sync workers. For exploring,
 # BENCH_GUNICORN_THREADS=N serves ours with gthread workers of N threads (vanilla stays sync).
 THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "1"))
+# BENCH_SERVER=granian serves ours with granian's WSGI interface instead of gunicorn (exploring
+# only: production runs gunicorn; granian parses HTTP in Rust and keeps connections alive).
+SERVER = os.environ.get("BENCH_SERVER", "gunicorn")
+if SERVER not in ("gunicorn", "granian"):
+    raise SystemExit(f"BENCH_SERVER must be gunicorn or granian, not {SERVER!r}")
+# BENCH_ONLY_OURS=1: skip the vanilla and node baselines (for exploring; no ratios then).
+ONLY_OURS = bool(os.environ.get("BENCH_ONLY_OURS"))
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-OURS_DB, VANILLA_DB = "identity_bench", "identity_bench_vanilla"
-REDIS_URL = "redis://127.0.0.1:6379/9"
+# BENCH_DB_SUFFIX and BENCH_REDIS_DB: for two runs on one machine (each drops its databases
+# and flushes its Redis database at the start).
+DB_SUFFIX = os.environ.get("BENCH_DB_SUFFIX", "")
+OURS_DB, VANILLA_DB = f"identity_bench{DB_SUFFIX}", f"identity_bench_vanilla{DB_SUFFIX}"
+REDIS_URL = f"redis://127.0.0.1:6379/{int(os.environ.get('BENCH_REDIS_DB', '9'))}"
+# The scale pass (issue 5, "Scale"; bench/scale.py): after ours' scenarios, seed this many
+# rows into ours' database with SQL, run the scenarios again for BENCH_SCALE_DURATION seconds
+# each, then drive client credentials while `purge_expired` deletes the expired rows.
+SCALE = os.environ.get("BENCH_SCALE", "1") != "0"
+SCALE_TOKENS = int(os.environ.get("BENCH_SCALE_TOKENS", "1000000"))
+SCALE_USERS = int(os.environ.get("BENCH_SCALE_USERS", "100000"))
+SCALE_CLIENTS = int(os.environ.get("BENCH_SCALE_CLIENTS", "10000"))
+SCALE_DURATION = int(os.environ.get("BENCH_SCALE_DURATION", str(max(3, DURATION // 2))))
+SCALE_WARMUP = min(WARMUP, 1)  # the workers are warm: one second re-fills the connections
+SCALE_BATCH = int(os.environ.get("BENCH_SCALE_BATCH", "5000"))  # purge_expired --batch-size
 REDIRECT_URI = "https://127.0.0.1/callback"  # never followed: the code is read from Location
 N_USERS = 8
 
@@ -273,7 +304,12 @@ class Server:
             log_file.close()
 
 
-def gunicorn(name, module, *, cwd, env, port, tmp, threads=1):
+def gunicorn(name, module, *, cwd, env, port, tmp, threads=1, server="gunicorn"):
+    """gunicorn as production runs it; `server="granian"` for exploring (BENCH_SERVER)."""
+    if server == "granian":
+        cmd = [GRANIAN, "--interface", "wsgi", f"{module}:application", "--host", "127.0.0.1", "--port", str(port)]
+        cmd += ["--workers", str(WORKERS), "--blocking-threads", str(threads), "--log-level", "warning"]
+        return Server(name, cmd, cwd=cwd, env=env, port=port, ready_path="/health/live", log_path=f"{tmp}/{name}.log")
     cmd = [GUNICORN, module, "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), "--timeout", "30"]
     if threads > 1:
         cmd += ["--worker-class", "gthread", "--threads", str(threads)]
@@ -285,6 +321,17 @@ def gunicorn(name, module, *, cwd, env, port, tmp, threads=1):
 
 def wrk(base, scenario, *, duration, pool_file=None):
     """Run wrk with one of our Lua scripts; the numbers come from the script's done() hook."""
+    process = wrk_start(base, scenario, duration=duration, pool_file=pool_file)
+    try:
+        stdout, _ = process.communicate(timeout=duration + 90)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    return wrk_result(stdout)
+
+
+def wrk_start(base, scenario, *, duration, pool_file=None):
+    """wrk as a running process. SIGINT stops it early; it then reports as at its deadline."""
     env = {
         **os.environ,
         "BENCH_LUA_DIR": str(BENCH / "lua"),
@@ -300,8 +347,11 @@ def wrk(base, scenario, *, duration, pool_file=None):
         script = "pool.lua"
     cmd = ["wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{duration}s", "--timeout", "30s", "--latency"]
     cmd += ["-s", str(BENCH / "lua" / script), base]
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=duration + 90)
-    data = bench_json(result.stdout)
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def wrk_result(stdout):
+    data = bench_json(stdout)
     requests_done = data["requests"] - data["fallback"]
     errors = data["non2xx"] + data["connect_errors"] + data["read_errors"] + data["write_errors"] + data["timeouts"]
     return {
@@ -319,7 +369,7 @@ def wrk(base, scenario, *, duration, pool_file=None):
     }
 
 
-def flow_load(base, paths, *, client, users, scope, tmp, name):
+def flow_load(base, paths, *, client, users, scope, tmp, name, duration=DURATION):
     spec = {
         "base": base,
         **paths,
@@ -327,11 +377,11 @@ def flow_load(base, paths, *, client, users, scope, tmp, name):
         "users": users,
         "scope": scope,
         "threads": FLOW_THREADS,
-        "duration": DURATION,
+        "duration": duration,
     }
     spec_file = Path(tmp) / f"{name}-flow.json"
     spec_file.write_text(json.dumps(spec))
-    output = run([PY, str(BENCH / "flows.py"), str(spec_file)], cwd=str(BENCH), env=base_env(), timeout=DURATION + 180)
+    output = run([PY, str(BENCH / "flows.py"), str(spec_file)], cwd=str(BENCH), env=base_env(), timeout=duration + 180)
     data = bench_json(output)
     return {
         "rate": data["rate"],
@@ -362,7 +412,7 @@ def drain(server, timeout=120):
         time.sleep(0.2)
 
 
-def run_scenarios(server, scenarios, *, pool_file, flow_args, tmp, name):
+def run_scenarios(server, scenarios, *, pool_file, flow_args, tmp, name, duration=DURATION, warmup=WARMUP):
     """Every wrk scenario, then the browser flow last: its password hashes (Argon2 with
     Django's 100 MiB default, for ours) raise the workers' peak RSS, which is read before it
     too (`rss_before_logins`)."""
@@ -372,18 +422,18 @@ def run_scenarios(server, scenarios, *, pool_file, flow_args, tmp, name):
         drain(server)
         if key == "flow" and flow_args:
             results["rss_before_logins"] = server.peak_rss_mib()
-            log(f"{name}: full browser flow for {DURATION}s ({FLOW_THREADS} threads)")
-            results[key] = flow_load(server.base, tmp=tmp, name=name, **flow_args)
+            log(f"{name}: full browser flow for {duration}s ({FLOW_THREADS} threads)")
+            results[key] = flow_load(server.base, tmp=tmp, name=name, duration=duration, **flow_args)
         elif key == "refresh" and key in scenarios:
             # No separate warm-up: minting the pool already exercised the token endpoint.
-            log(f"{name}: refresh with rotation for up to {DURATION}s")
-            results[key] = wrk(server.base, scenarios[key], duration=DURATION, pool_file=pool_file)
+            log(f"{name}: refresh with rotation for up to {duration}s")
+            results[key] = wrk(server.base, scenarios[key], duration=duration, pool_file=pool_file)
         elif key in scenarios:
-            log(f"{name}: {key}: warm-up {WARMUP}s, then {DURATION}s")
-            if WARMUP:
-                wrk(server.base, scenarios[key], duration=WARMUP)
+            log(f"{name}: {key}: warm-up {warmup}s, then {duration}s")
+            if warmup:
+                wrk(server.base, scenarios[key], duration=warmup)
                 drain(server)
-            results[key] = wrk(server.base, scenarios[key], duration=DURATION)
+            results[key] = wrk(server.base, scenarios[key], duration=duration)
         else:
             continue
         r = results[key]
@@ -522,7 +572,7 @@ def bench_ours(tmp):
     settings_text = (ROOT / "identity" / "settings.py").read_text()
     notes = {"key_encryption_keys_setting_present": "KEY_ENCRYPTION_KEYS" in settings_text}
 
-    log(f"ours: recreating database {OURS_DB}, flushing Redis db 9, migrating")
+    log(f"ours: recreating database {OURS_DB}, flushing Redis {REDIS_URL}, migrating")
     recreate_database(OURS_DB)
     flush_redis()
     manage = [PY, "manage.py"]
@@ -557,19 +607,26 @@ def bench_ours(tmp):
         env=env,
     )
 
-    server = gunicorn("ours", "identity.wsgi", cwd=ROOT, env=env, port=port, tmp=tmp, threads=THREADS).start()
+    server = gunicorn(
+        "ours", "identity.wsgi", cwd=ROOT, env=env, port=port, tmp=tmp, threads=THREADS, server=SERVER
+    ).start()
     try:
-        log(f"ours: serving on {server.base}; minting up to {POOL_TARGET} refresh tokens (<= {MINT_SECONDS}s)")
+        # The scale pass gets its own share of the pool, minted on top (same time per scenario second).
+        share = SCALE_DURATION / DURATION if SCALE else 0
+        target, budget = round(POOL_TARGET * (1 + share)), MINT_SECONDS * (1 + share)
+        log(f"ours: serving on {server.base}; minting up to {target} refresh tokens (<= {budget:.0f}s)")
         started = time.monotonic()
         refresh_tokens, access_tokens = mint_pool(
             server.base, OURS_PATHS, client=web, users=users, scope="profile read",
-            target=POOL_TARGET + 4, seconds=MINT_SECONDS,
+            target=target + 4, seconds=budget,
         )  # fmt: skip
         mint_seconds = time.monotonic() - started
         log(f"ours: minted {len(refresh_tokens)} in {mint_seconds:.1f}s ({len(refresh_tokens) / mint_seconds:.0f}/s)")
         if len(refresh_tokens) < 10:
             raise RuntimeError("ours: could not mint tokens through the API")
         sql_refresh, refresh_tokens = refresh_tokens[:2], refresh_tokens[2:]
+        kept = len(refresh_tokens) - round(len(refresh_tokens) * share / (1 + share))
+        refresh_tokens, scale_pool = refresh_tokens[:kept], refresh_tokens[kept:]
         me_token, introspect_token = access_tokens[-1], access_tokens[-2]
         pool_file = Path(tmp) / "ours-pool.txt"
         pool_file.write_text("\n".join(refresh_tokens) + "\n")
@@ -603,10 +660,170 @@ def bench_ours(tmp):
             server, scenarios, name="ours", cwd=str(ROOT), env=env, tmp=tmp, pool_file=pool_file,
             sql_refresh=sql_refresh, users=users, client=web, scope="profile read", paths=OURS_PATHS,
         )  # fmt: skip
+        scale_report = {"skipped": "BENCH_SCALE=0"}
+        if SCALE:
+            try:
+                scale_report = bench_scale(server, scenarios, env=env, tmp=tmp, pool=scale_pool + refresh_tokens)
+            except (RuntimeError, OSError, ValueError, subprocess.SubprocessError, requests.RequestException) as exc:
+                log(f"scale pass failed: {exc}")
+                scale_report = {"failed": str(exc)[:2000]}
+            if "scenarios" in scale_report:
+                scale_report["ratio_scale_to_empty"] = {
+                    key: round(r["rate"] / results[key]["rate"], 3)
+                    for key, r in scale_report["scenarios"].items()
+                    if results.get(key, {}).get("rate")
+                }
     finally:
         server.stop()
-    notes.update(pool_minted=len(refresh_tokens), mint_seconds=round(mint_seconds, 1))
-    return {"scenarios": results, "peak_rss_mib": rss, "peak_rss_mib_before_logins": rss_before_logins, "notes": notes}
+    notes.update(
+        pool_minted=len(refresh_tokens), scale_pool_reserved=len(scale_pool), mint_seconds=round(mint_seconds, 1)
+    )
+    return {
+        "scenarios": results,
+        "peak_rss_mib": rss,
+        "peak_rss_mib_before_logins": rss_before_logins,
+        "notes": notes,
+        "scale": scale_report,
+    }
+
+
+# --- scale (issue 5: a million token rows, and the purge under load) -----------------------
+
+
+def bench_scale(server, scenarios, *, env, tmp, pool):
+    """Seed the scale data into ours' database (bench/scale.py), run the scenarios again on
+    fresh workers, then drive client credentials while `purge_expired` runs."""
+    import psycopg
+    import scale
+
+    started = time.monotonic()
+    dsn = f"postgresql://postgres@127.0.0.1:5432/{OURS_DB}"
+    shares = scale.split(SCALE_TOKENS)
+    log(
+        f"scale: seeding {SCALE_TOKENS:,} access tokens ({shares['expired']:,} expired, {shares['anchored']:,} "
+        f"expired but anchoring a live refresh token, {shares['live']:,} live), {SCALE_USERS:,} users, "
+        f"{SCALE_CLIENTS:,} clients with SQL"
+    )
+    try:
+        seeded = scale.seed(dsn, users=SCALE_USERS, clients=SCALE_CLIENTS, **shares)
+    except psycopg.Error as exc:
+        raise RuntimeError(f"seeding failed: {exc}") from exc
+    log(f"scale: seeded in {seeded['seconds']['total']}s ({seeded['seconds']})")
+    # The refresh run used part of the pool: what it left is still live (checked by checksum).
+    left = unused_refresh_tokens(dsn, pool)
+    server.stop()
+    server.start()  # fresh workers, as for the run on the empty database
+    web_auth = scenarios["refresh"]["auth"]
+    fresh = [refresh_once(server.base, web_auth, token)["access_token"] for token in left[:2]]
+    if len(fresh) < 2:
+        raise RuntimeError("scale: no unused refresh tokens left (raise BENCH_POOL or BENCH_MINT_SECONDS)")
+    at_scale = {
+        **scenarios,
+        "introspect": {**scenarios["introspect"], "body": f"token={fresh[0]}&token_type_hint=access_token"},
+        "api_me": {**scenarios["api_me"], "auth": f"Bearer {fresh[1]}"},
+    }
+    pool_file = Path(tmp) / "ours-scale-pool.txt"
+    pool_file.write_text("\n".join(left[2:]) + "\n")
+    log(f"scale: {len(left) - 2} unused refresh tokens for the refresh run")
+    results = run_scenarios(
+        server, at_scale, pool_file=pool_file, flow_args=None, tmp=tmp, name="ours at scale",
+        duration=SCALE_DURATION, warmup=SCALE_WARMUP,
+    )  # fmt: skip
+    drain(server)
+    under_load = purge_under_load(server, scenarios["client_credentials"], env=env, dsn=dsn)
+    under_load["without_purge"] = {k: results["client_credentials"][k] for k in ("rate", "p50_ms", "p99_ms", "errors")}
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")  # the purge's writes are flushed now, not during the next system's run
+    return {
+        "parameters": {
+            "tokens": SCALE_TOKENS,
+            "users": SCALE_USERS,
+            "clients": SCALE_CLIENTS,
+            "duration_s": SCALE_DURATION,
+            "warmup_s": SCALE_WARMUP,
+            "purge_batch_size": SCALE_BATCH,
+        },
+        "seed": seeded,
+        "refresh_pool_left": len(left) - 2,
+        "scenarios": results,
+        "purge_under_load": under_load,
+        "elapsed_s": round(time.monotonic() - started, 1),
+    }
+
+
+def unused_refresh_tokens(dsn, tokens):
+    """The tokens of `tokens` still live (not rotated by the refresh run), in their order."""
+    import hashlib
+
+    import psycopg
+
+    checksums = {hashlib.sha256(token.encode()).hexdigest(): token for token in tokens}
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT token_checksum FROM oauth_refreshtoken WHERE revoked IS NULL AND token_checksum = ANY(%s)",
+            [list(checksums)],
+        ).fetchall()
+    live = {row[0] for row in rows}
+    return [token for checksum, token in checksums.items() if checksum in live]
+
+
+def refresh_once(base, auth, refresh_token):
+    response = requests.post(
+        base + OURS_PATHS["token"],
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+        headers={"Authorization": auth},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+PURGE_LINE = re.compile(r"^(?P<name>\S+): (?P<rows>\d+) deleted in (?P<seconds>[\d.]+) s, (?P<transactions>\d+) "
+                        r"transactions, longest (?P<longest_ms>\d+) ms$", re.M)  # fmt: skip
+
+
+def purge_under_load(server, scenario, *, env, dsn):
+    """wrk on `scenario` from just before `manage.py purge_expired -v 2` starts until it ends."""
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        expired_rows = conn.execute("SELECT count(*) FROM oauth_accesstoken WHERE expires < now()").fetchone()[0]
+    log(f"scale: purge_expired --batch-size {SCALE_BATCH} with {expired_rows:,} expired access tokens, under wrk")
+    load = wrk_start(server.base, scenario, duration=3600)  # stopped by SIGINT when the purge ends
+    try:
+        time.sleep(0.5)
+        started = time.monotonic()
+        purge = subprocess.run(
+            [PY, "manage.py", "purge_expired", "-v", "2", "--batch-size", str(SCALE_BATCH)],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
+        seconds = time.monotonic() - started
+    finally:
+        load.send_signal(signal.SIGINT)
+        stdout, _ = load.communicate(timeout=60)
+    if purge.returncode != 0:
+        raise RuntimeError(f"purge_expired failed ({purge.returncode}):\n{purge.stderr[-3000:]}")
+    during = wrk_result(stdout)
+    purgers = {m["name"]: m.groupdict() for m in PURGE_LINE.finditer(purge.stdout)}
+    tokens = purgers.get("oauth.tokens", {})
+    rows = sum(int(p["rows"]) for p in purgers.values())
+    result = {
+        "expired_access_tokens_before": expired_rows,
+        "purge_seconds": round(seconds, 1),
+        "rows_deleted": rows,
+        "rows_per_s": round(rows / seconds) if seconds else None,
+        "transactions": sum(int(p["transactions"]) for p in purgers.values()),
+        "longest_transaction_ms": max((int(p["longest_ms"]) for p in purgers.values()), default=None),
+        "tokens_purger": tokens,
+        "purge_output": purge.stdout.strip().splitlines(),
+        "during_purge": during,
+    }
+    log(
+        f"  -> deleted {rows:,} rows in {seconds:.1f}s ({result['rows_per_s']:,}/s, longest transaction "
+        f"{result['longest_transaction_ms']} ms); token endpoint meanwhile {during['rate']:.1f}/s, "
+        f"p99 {fmt_ms(during['p99_ms'])}, errors {during['errors']}"
+    )
+    return result
 
 
 def bench_vanilla(tmp):
@@ -830,6 +1047,49 @@ def extra_lines(report):
     return "\n".join(lines)
 
 
+def scale_lines(report):
+    """The scale pass: the same scenarios on a database of a million token rows, and the purge."""
+    scale = report.get("scale") or {}
+    if "scenarios" not in scale:
+        return f"scale pass: {scale.get('skipped') or scale.get('failed') or 'not run'}"
+    seed, params, empty = scale["seed"], scale["parameters"], report["ours"]["scenarios"]
+    lines = [
+        f"Scale: {seed['access_tokens']:,} access-token rows ({seed['access_tokens_expired']:,} expired, "
+        f"{seed['access_tokens_expired_anchoring_a_live_refresh_token']:,} expired but anchoring a live refresh "
+        f"token, {seed['access_tokens_live']:,} live), {seed['users']:,} users, {seed['clients']:,} clients, seeded "
+        f"with SQL in {seed['seconds']['total']} s; {params['duration_s']} s per scenario, same server and clients",
+        "",
+        "| scenario | empty req/s | scale req/s | ratio scale/empty | scale p50 | scale p99 | scale errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for key, label in SCENARIOS:
+        r, e = scale["scenarios"].get(key), empty.get(key)
+        if r is None:
+            continue
+        ratio = scale.get("ratio_scale_to_empty", {}).get(key)
+        lines.append(
+            f"| {label} | {fmt_rate(e['rate']) if e else '-'} | {fmt_rate(r['rate'])} "
+            f"| {f'{ratio:.2f}x' if ratio else '-'} | {fmt_ms(r['p50_ms'])} | {fmt_ms(r['p99_ms'])} | {r['errors']} |"
+        )
+    purge = scale["purge_under_load"]
+    during, without = purge["during_purge"], purge["without_purge"]
+    lines += [
+        "",
+        f"Purge under load: `purge_expired --batch-size {params['purge_batch_size']}` with "
+        f"{purge['expired_access_tokens_before']:,} expired access tokens present deleted {purge['rows_deleted']:,} "
+        f"rows in {purge['purge_seconds']} s ({purge['rows_per_s']:,} rows/s; {purge['transactions']} transactions, "
+        f"longest {purge['longest_transaction_ms']} ms) while wrk drove client credentials:",
+        "",
+        "| client-credentials token | req/s | p50 | p99 | errors |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for label, r in (("without the purge (scale pass)", without), ("during the purge", during)):
+        lines.append(
+            f"| {label} | {fmt_rate(r['rate'])} | {fmt_ms(r['p50_ms'])} | {fmt_ms(r['p99_ms'])} | {r['errors']} |"
+        )
+    return "\n".join(lines)
+
+
 def chart(report, path):
     try:
         import matplotlib
@@ -877,7 +1137,7 @@ def chart(report, path):
     machine = report["machine"]
     ax.set_title(
         f"identity benchmark {report['timestamp']} — {machine['nproc']} cores, {machine['cpu_model']}, "
-        f"{CONNECTIONS} connections, gunicorn {serving()}",
+        f"{CONNECTIONS} connections, {serving()}",
         fontsize=9,
     )
     ax.legend(fontsize=8, loc="upper center", ncol=4)
@@ -889,7 +1149,10 @@ def chart(report, path):
 
 
 def serving():
-    ours = f"{WORKERS} gthread workers x {THREADS} threads" if THREADS > 1 else f"{WORKERS} sync workers"
+    if SERVER == "granian":
+        ours = f"granian {WORKERS} WSGI workers x {THREADS} blocking threads"
+    else:
+        ours = f"{WORKERS} gthread workers x {THREADS} threads" if THREADS > 1 else f"{WORKERS} sync workers"
     return f"ours {ours}, vanilla {WORKERS} sync workers"
 
 
@@ -909,6 +1172,7 @@ def main():
             "connections": CONNECTIONS,
             "wrk_threads": WRK_THREADS,
             "flow_threads": FLOW_THREADS,
+            "ours_server": SERVER,
             "gunicorn_workers": WORKERS,
             "ours_gunicorn_threads": THREADS,
             "vanilla_gunicorn_threads": 1,
@@ -920,14 +1184,19 @@ def main():
     tmp = tempfile.mkdtemp(prefix="identity-bench-")
     try:
         report["ours"] = bench_ours(tmp)
+        report["scale"] = report["ours"].pop("scale")
         report["loadavg"]["after_ours"] = loadavg()
-        try:
-            report["vanilla"] = bench_vanilla(tmp)
-        except (RuntimeError, subprocess.SubprocessError, requests.RequestException) as exc:
-            log(f"vanilla baseline failed: {exc}")
-            report["vanilla"] = {"failed": str(exc)[:2000]}
-        report["loadavg"]["after_vanilla"] = loadavg()
-        report["node"] = bench_node(tmp)
+        if ONLY_OURS:
+            report["vanilla"] = {"failed": "skipped: BENCH_ONLY_OURS is set"}
+            report["node"] = {"skipped": "BENCH_ONLY_OURS is set"}
+        else:
+            try:
+                report["vanilla"] = bench_vanilla(tmp)
+            except (RuntimeError, subprocess.SubprocessError, requests.RequestException) as exc:
+                log(f"vanilla baseline failed: {exc}")
+                report["vanilla"] = {"failed": str(exc)[:2000]}
+            report["loadavg"]["after_vanilla"] = loadavg()
+            report["node"] = bench_node(tmp)
         report["loadavg"]["end"] = loadavg()
     except BaseException:
         log(f"failed; server logs are kept in {tmp}")
@@ -935,16 +1204,19 @@ def main():
     report["elapsed_s"] = round(time.monotonic() - started, 1)
     report["table_markdown"] = table(report)
     report["extra"] = extra_lines(report)
+    report["scale_markdown"] = scale_lines(report)
 
     print()
     print(f"identity benchmark {timestamp} — {report['machine']['nproc']} cores ({report['machine']['cpu_model']}); ")
     print(
-        f"wrk {CONNECTIONS} connections x {DURATION}s per scenario; gunicorn {serving()}; "
+        f"wrk {CONNECTIONS} connections x {DURATION}s per scenario; {serving()}; "
         f"load average at start {report['loadavg']['start']} (other jobs on this machine depress the figures)"
     )
     print()
     print(report["table_markdown"])
     print(report["extra"])
+    print()
+    print(report["scale_markdown"])
     print()
 
     for name in (f"{timestamp}.json", "latest.json"):
