@@ -22,6 +22,8 @@ from .models import SSOSession
 _purgers = {}
 # While `recording()` is active: one (rows deleted, seconds) pair per batch transaction.
 _batches = ContextVar("sso_purge_batches", default=None)
+# While `pacing()` is active: seconds to sleep after each batch that deleted rows.
+_pause = ContextVar("sso_purge_pause", default=0.0)
 
 
 def register(name, purger):
@@ -44,6 +46,18 @@ def recording():
         yield batches
     finally:
         _batches.reset(token)
+
+
+@contextmanager
+def pacing(seconds):
+    """Sleep `seconds` after every batch `delete_in_batches` runs inside the block (`purge_expired
+    --pause`): a purge on a busy server then takes longer and leaves the CPU and the disk to the
+    requests between its batches."""
+    token = _pause.set(max(0.0, float(seconds)))
+    try:
+        yield
+    finally:
+        _pause.reset(token)
 
 
 def delete_in_batches(queryset, *, batch_size, collect=True):
@@ -71,6 +85,8 @@ def delete_in_batches(queryset, *, batch_size, collect=True):
         if last_pk is None:
             return deleted
         deleted += rows
+        if _pause.get():
+            time.sleep(_pause.get())
 
 
 def _delete_collected(batch):

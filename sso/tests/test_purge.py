@@ -77,8 +77,26 @@ def test_other_apps_can_register_purgers(user):
     assert out.strip() == "test.things: 4 deleted"
 
 
+def test_pause_sleeps_between_batches_that_deleted_rows(user, settings, monkeypatch):
+    settings.SSO_SESSION_RETENTION_SECONDS = 0
+    for _ in range(5):
+        make_session(user, revoked_at=timezone.now() - timedelta(seconds=5))
+    sleeps = []
+    monkeypatch.setattr(purge.time, "sleep", sleeps.append)
+    out = run("--only", "sso.sessions", "--batch-size", "2", "--pause", "0.25")
+    assert out.strip() == "sso.sessions: 5 deleted"
+    assert sleeps == [0.25, 0.25, 0.25]  # after the batches of 2, 2 and 1; none after the empty one
+    assert not SSOSession.objects.exists()
+    sleeps.clear()
+    purge.purge_sessions(now=timezone.now(), batch_size=2)  # outside the command: no pause
+    assert sleeps == []
+
+
 def test_purge_refuses_bad_arguments():
     with pytest.raises(CommandError):
         run("--batch-size", "0")
+    for pause in ("-1", "61"):
+        with pytest.raises(CommandError):
+            run("--pause", pause)
     with pytest.raises(CommandError):
         run("--only", "nope")
