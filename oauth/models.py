@@ -61,6 +61,21 @@ def redirect_uri_problem(uri):
     return None
 
 
+def client_id_problem(client_id):
+    """Why `client_id` cannot be used, or None.
+
+    A client-credentials token's `sub` is its client_id, a user's `sub` is the user's random
+    UUID (accounts.User.subject), and resource servers tell them apart by `sub == client_id`
+    (oauth.resource): a client_id shaped like a UUID could equal some user's subject and make
+    that user's tokens for this client pass for the client's own. Generated client ids (40
+    letters and digits) never are."""
+    try:
+        uuid.UUID(str(client_id))
+    except ValueError:
+        return None
+    return "A client_id must not be shaped like a UUID (user subjects are UUIDs)."
+
+
 class Client(AbstractApplication):
     """An OAuth client. Extends DOT's Application with a list of grant types and scopes."""
 
@@ -116,12 +131,17 @@ class Client(AbstractApplication):
         return uri in self.redirect_uris.split()
 
     def save(self, *args, **kwargs):
+        if client_id_problem(self.client_id):
+            # Also through the ORM, not only forms: see client_id_problem.
+            raise ValidationError({"client_id": client_id_problem(self.client_id)})
         first = next((g for g in self.grant_type_list if g in _DOT_GRANT), "authorization_code")
         self.authorization_grant_type = _DOT_GRANT[first]
         super().save(*args, **kwargs)
 
     def clean(self):
         errors = {}
+        if problem := client_id_problem(self.client_id):
+            errors["client_id"] = problem
         unknown = [g for g in self.grant_type_list if g not in GRANT_TYPES]
         if unknown or not self.grant_type_list:
             errors["grant_types"] = f"Choose from {', '.join(GRANT_TYPES)} (unknown: {' '.join(unknown)})."
