@@ -1,6 +1,9 @@
 from django import forms
+from django.contrib.auth import authenticate
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from . import lockout
 from .validators import USERNAME_PATTERN
 
 
@@ -22,3 +25,23 @@ class RegistrationForm(forms.Form):
     password = forms.CharField(
         max_length=256, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's form, with the current password checked as a login is: through authenticate()
+    under the login lockout (accounts.lockout). A stolen session cannot guess the password here
+    faster than at the login page: wrong answers count toward the same (username, client IP)
+    limit, and once it is reached the page answers 429, whatever the password."""
+
+    def __init__(self, user, *args, request, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        username = self.user.get_username()
+        with lockout.browser_login_attempt(self.request, username=username):
+            checked = authenticate(self.request, username=username, password=old_password)
+        if checked is None or checked.pk != self.user.pk:
+            raise forms.ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        return old_password

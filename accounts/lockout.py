@@ -137,7 +137,7 @@ class LoginAttemptHandler(AxesDatabaseHandler):
 
 
 @contextmanager
-def browser_login_attempt(request):
+def browser_login_attempt(request, username=None):
     """Wrap the authenticate() of a browser login: its IP's failures across usernames count
     (LOGIN_IP_FAILURE_LIMIT), and a lock per (username, client IP) makes the lockout check, the
     password check and the counting of a failure one step, so that parallel attempts on one
@@ -157,7 +157,8 @@ def browser_login_attempt(request):
     with transaction.atomic(using=using):
         connection = connections[using]
         if connection.vendor == "postgresql":
-            pair = f"{attempted_username(request, None)}\n{client_ip(request)}"
+            named = attempted_username(request, {"username": username} if username is not None else None)
+            pair = f"{named}\n{client_ip(request)}"
             digest = hashlib.sha256(pair.encode()).digest()
             key = int.from_bytes(digest[:4], "big", signed=True)
             with connection.cursor() as cursor:

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import flows, lockout, throttling
-from .forms import LoginForm, RegistrationForm
+from .forms import LoginForm, PasswordChangeForm, RegistrationForm
 from .serializers import RegistrationSerializer, UserSerializer
 from .signals import password_change_by
 
@@ -76,6 +76,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:password-change-done")
+    form_class = PasswordChangeForm  # the current password is checked under the login lockout
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
 
     def form_valid(self, form):
         with password_change_by(self.request):  # the save announces the change (signals.py)

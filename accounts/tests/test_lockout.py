@@ -449,3 +449,44 @@ def test_lockout_stores_nothing_but_failures(user):
     assert not AccessAttempt.objects.exists()
     assert not AccessLog.objects.exists()
     assert not AccessFailureLog.objects.exists()
+
+
+# --- The password page: the current password is checked as a login is -----------------------
+
+PASSWORD_PAGE = "/accounts/password/"
+NEW = "a brand new passphrase 42"
+
+
+def change_password(browser, old):
+    token = csrf_token(browser.get(PASSWORD_PAGE))
+    form = {"old_password": old, "new_password1": NEW, "new_password2": NEW, "csrfmiddlewaretoken": token}
+    return browser.post(PASSWORD_PAGE, form)
+
+
+def logged_in_at(user, ip):
+    browser = csrf_browser(REMOTE_ADDR=ip)
+    assert login(browser, user.username, PASSWORD).status_code == 302
+    return browser
+
+
+def test_a_stolen_session_cannot_guess_the_password_on_the_password_page(user):
+    browser = logged_in_at(user, ATTACKER_IP)
+    statuses = [change_password(browser, WRONG).status_code for _ in range(LIMIT)]
+    assert statuses == [200] * (LIMIT - 1) + [429]
+    assert counted(username=user.username.lower(), ip_address=ATTACKER_IP) == LIMIT
+    # Locked out: the right current password is refused too, and nothing changes.
+    assert change_password(browser, PASSWORD).status_code == 429
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    # The same (username, IP) pair is locked at the login page; the user elsewhere is not.
+    assert attempt(user.username, PASSWORD).status_code == 429
+    assert attempt(user.username, PASSWORD, ip=USER_IP).status_code == 302
+
+
+def test_the_right_current_password_still_changes_it(user):
+    browser = logged_in_at(user, USER_IP)
+    assert change_password(browser, WRONG).status_code == 200
+    response = change_password(browser, PASSWORD)
+    assert response.status_code == 302 and response["Location"] == "/accounts/password/done/"
+    user.refresh_from_db()
+    assert user.check_password(NEW)
