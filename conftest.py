@@ -43,9 +43,12 @@ def require_redis(reason="needs Redis (set REDIS_URL)"):
 
 @pytest.fixture(autouse=True)
 def _required_services(request):
-    """Tests marked `postgres` need PostgreSQL (row locks, SKIP LOCKED, several processes)."""
-    if request.node.get_closest_marker("postgres"):
-        require_postgres()
+    """Tests marked `postgres` need PostgreSQL (row locks, SKIP LOCKED, several processes);
+    `@pytest.mark.postgres("why")` says what for, in the skip message on the embedded default."""
+    marker = request.node.get_closest_marker("postgres")
+    if marker:
+        why = f": {marker.args[0]}" if marker.args else ""
+        require_postgres(f"needs PostgreSQL{why} (set DATABASE_URL; CI's PostgreSQL run has it)")
 
 
 def run_concurrently(function, count):

@@ -316,7 +316,7 @@ def counting_hasher(settings):
     return CountingHasher
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres("parallel logins on separate connections, serialized by an advisory lock")
 @pytest.mark.django_db(transaction=True)
 def test_parallel_attempts_check_no_more_passwords_than_the_limit(make_user, counting_hasher):
     user = make_user()
@@ -327,7 +327,7 @@ def test_parallel_attempts_check_no_more_passwords_than_the_limit(make_user, cou
     assert counted() == LIMIT
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres("parallel logins on separate connections, serialized by an advisory lock")
 @pytest.mark.django_db(transaction=True)
 def test_parallel_attempts_across_usernames_stop_at_the_ip_limit(make_user, counting_hasher, settings):
     settings.LOGIN_IP_FAILURE_LIMIT = 6
@@ -353,7 +353,7 @@ def test_parallel_attempts_across_usernames_stop_at_the_ip_limit(make_user, coun
     assert counting_hasher.checked == checked
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres("on SQLite, BEGIN IMMEDIATE makes every login wait for the one before it")
 @pytest.mark.django_db(transaction=True)
 def test_logins_of_different_users_behind_one_address_run_in_parallel(make_user):
     """The lock taken through the password hash is per (username, IP): a second user's login

@@ -3,7 +3,7 @@ import importlib
 import pytest
 from django.db import connection
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = [pytest.mark.postgres("the varchar_pattern_ops indexes exist only there"), pytest.mark.django_db]
 
 migration = importlib.import_module("oauth.migrations.0004_drop_pattern_indexes")
 

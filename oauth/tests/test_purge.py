@@ -138,7 +138,7 @@ def test_expired_id_tokens_go_once_their_access_token_has_gone(flow):
     assert not IDToken.objects.exists()
 
 
-@pytest.mark.postgres  # row locks; SQLite has one writer at a time
+@pytest.mark.postgres("row locks: SQLite has one writer at a time")
 @pytest.mark.django_db(transaction=True)
 def test_token_requests_do_not_wait_for_a_running_batch(user, confidential, service, monkeypatch):
     """While a batch holds its transaction (and its row locks) open in another connection,
@@ -191,7 +191,7 @@ def test_token_requests_do_not_wait_for_a_running_batch(user, confidential, serv
     assert outcome and outcome[0].strip() == "oauth.tokens: 6 deleted"
 
 
-@pytest.mark.postgres  # FOR UPDATE SKIP LOCKED
+@pytest.mark.postgres("FOR UPDATE SKIP LOCKED")
 @pytest.mark.django_db(transaction=True)
 def test_a_row_a_request_holds_is_left_for_the_next_run(service):
     client, _ = service
