@@ -32,7 +32,13 @@ serve: migrate ## Serve with gunicorn as production does (set DEBUG=false and fr
 	$(BIN)/python manage.py collectstatic --noinput
 	$(BIN)/gunicorn identity.wsgi --bind 127.0.0.1:8000 --workers 2 --timeout 30
 
-test: $(VENV)/.dev-installed ## Run the test suite (SQLite by default; DATABASE_URL/REDIS_URL for PostgreSQL/Redis)
+# axe-core, which the browser suite injects into pages; without npm (or Chromium) that suite skips.
+BROWSER_DEPS := tests/browser/node_modules/.package-lock.json
+$(BROWSER_DEPS): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the browser suite (tests/browser) will skip, it needs axe-core"; fi
+
+test: $(VENV)/.dev-installed $(BROWSER_DEPS) ## Run the test suite (SQLite by default; DATABASE_URL/REDIS_URL for PostgreSQL/Redis)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed ## ruff, and a check that no model change lacks its migration

@@ -26,6 +26,10 @@ class ClientAdmin(admin.ModelAdmin):
         "can_introspect_any",
         "backchannel_logout_uri",
         "backchannel_logout_session_required",
+        "logo_uri",
+        "client_uri",
+        "policy_uri",
+        "tos_uri",
         "created",
         "updated",
     )

@@ -33,6 +33,11 @@ def create_client(
     can_introspect_any=False,
     backchannel_logout_uri="",
     backchannel_logout_session_required=False,
+    allowed_origins=(),
+    logo_uri="",
+    client_uri="",
+    policy_uri="",
+    tos_uri="",
 ):
     """Register a client. Returns (client, secret): the plaintext secret, shown once (None
     for a public client). Only the secret's keyed hash is stored."""
@@ -50,6 +55,11 @@ def create_client(
         can_introspect_any=can_introspect_any,
         backchannel_logout_uri=backchannel_logout_uri,
         backchannel_logout_session_required=backchannel_logout_session_required,
+        allowed_origins=" ".join(allowed_origins),
+        logo_uri=logo_uri,
+        client_uri=client_uri,
+        policy_uri=policy_uri,
+        tos_uri=tos_uri,
         client_secret=secret or "",
     )
     try:

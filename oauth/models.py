@@ -29,6 +29,8 @@ _DOT_GRANT = {
     "password": AbstractApplication.GRANT_PASSWORD,
 }
 MIN_PLAINTEXT_SECRET_LENGTH = 32
+# Links and the logo the login and consent pages show; the same URL rules as redirect URIs.
+DISPLAY_URI_FIELDS = ("logo_uri", "client_uri", "policy_uri", "tos_uri")
 
 
 def is_loopback_host(host):
@@ -105,6 +107,18 @@ class Client(AbstractApplication):
         default=False,
         help_text="Every logout token sent to this client names the session (`sid`).",
     )
+    # What the login and consent pages show of the client (RFC 7591 2 client metadata).
+    logo_uri = models.URLField(
+        "logo URL",
+        max_length=2000,
+        blank=True,
+        help_text="https. An image shown on the login and consent pages (at most 64x64 pixels are shown).",
+    )
+    client_uri = models.URLField("home page", max_length=2000, blank=True, help_text="https. The client's home page.")
+    policy_uri = models.URLField(
+        "privacy policy", max_length=2000, blank=True, help_text="https. How the client uses people's data."
+    )
+    tos_uri = models.URLField("terms of service", max_length=2000, blank=True, help_text="https.")
 
     class Meta(AbstractApplication.Meta):
         verbose_name = "client"
@@ -162,6 +176,9 @@ class Client(AbstractApplication):
             errors["post_logout_redirect_uris"] = problems
         if self.backchannel_logout_uri and (problem := redirect_uri_problem(self.backchannel_logout_uri)):
             errors["backchannel_logout_uri"] = problem
+        for field in DISPLAY_URI_FIELDS:
+            if (uri := getattr(self, field)) and (problem := redirect_uri_problem(uri)):
+                errors[field] = problem
         unknown_scopes = set(self.allowed_scopes.split()) - set(settings.OAUTH_SCOPES)
         if unknown_scopes:
             errors["allowed_scopes"] = f"Unknown scopes: {' '.join(sorted(unknown_scopes))}."

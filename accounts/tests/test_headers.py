@@ -8,11 +8,11 @@ from .helpers import csrf_browser, csrf_token
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("url", ["/accounts/login/", "/accounts/register/"])
-def test_pages_cannot_be_framed_and_leak_no_referrer(client, url):
+def test_pages_cannot_be_framed_and_send_referrers_only_to_us(client, url):
     response = client.get(url)
     assert response["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Content-Type-Options"] == "nosniff"
 
 

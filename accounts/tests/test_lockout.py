@@ -79,7 +79,7 @@ def test_the_lockout_page(user):
     # The headers of every other page (the middleware above axes' adds them).
     assert response["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_an_ajax_attempt_gets_the_same_page_and_no_cors(user):

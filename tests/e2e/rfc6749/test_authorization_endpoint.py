@@ -316,7 +316,7 @@ def test_pages_cannot_be_framed(browser, confidential, page):
     assert response.status_code in (200, 400)
     assert response["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert not response.has_header("Access-Control-Allow-Origin")
 
 

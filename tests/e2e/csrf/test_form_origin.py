@@ -1,0 +1,133 @@
+"""Every form of the server, posted with the `Origin` header a browser sends.
+
+Chromium sends `Origin` on every POST. Its value depends on the page's referrer policy: under
+`no-referrer` it is `null`, which Django's CSRF check refuses, so that no form of the server
+could be submitted from a real browser while every test without the header passed. Here each
+form is posted three ways: from our own origin (accepted), from `null` and from another site
+(refused with 403). tests/browser/ submits the same forms in Chromium itself.
+"""
+
+import pytest
+from django.test import Client
+
+from accounts.tests.helpers import csrf_token
+from conftest import PASSWORD, REDIRECT_URI, Flow, new_verifier
+
+SAME_ORIGIN = "http://testserver"  # the test client's scheme and host
+REFUSED_ORIGINS = ["null", "https://evil.example", "http://testserver.evil.example"]
+
+
+def browser():
+    return Client(enforce_csrf_checks=True)
+
+
+def logged_in(user):
+    agent = browser()
+    agent.force_login(user)
+    return agent
+
+
+def anonymous(path):
+    def prepare(user, client):
+        agent = browser()
+        return agent, path, {"csrfmiddlewaretoken": csrf_token(agent.get(path))}
+
+    return prepare
+
+
+def login_form(user, client):
+    agent, path, data = anonymous("/accounts/login/")(user, client)
+    return agent, path, {**data, "username": user.username, "password": PASSWORD}
+
+
+def register_form(user, client):
+    agent, path, data = anonymous("/accounts/register/")(user, client)
+    return agent, path, {**data, "username": "newcomer", "email": "new@example.com", "password": PASSWORD}
+
+
+def page_form(page, path=None):
+    """A form of a logged-in user's page: the CSRF token comes from `page`."""
+
+    def prepare(user, client):
+        agent = logged_in(user)
+        return agent, path or page, {"csrfmiddlewaretoken": csrf_token(agent.get(page))}
+
+    return prepare
+
+
+def consent_form(user, client):
+    flow = Flow(user, client)
+    agent = logged_in(user)
+    _, challenge = new_verifier()
+    params = flow.authorize_params(challenge=challenge)
+    page = agent.get("/oauth/authorize/", params)
+    assert page.status_code == 200
+    url = page.wsgi_request.get_full_path()
+    return agent, url, {**params, "allow": "Authorize", "csrfmiddlewaretoken": csrf_token(page)}
+
+
+def password_change_form(user, client):
+    agent, path, data = page_form("/accounts/password/")(user, client)
+    new = "a brand new passphrase 42"
+    return agent, path, {**data, "old_password": PASSWORD, "new_password1": new, "new_password2": new}
+
+
+def end_one_session(user, client):
+    other = logged_in(user)
+    other.get("/accounts/profile/")  # a second device
+    agent = logged_in(user)
+    page = agent.get("/accounts/sessions/")
+    session = next(s for s, current in page.context["sessions"] if not current)
+    return agent, f"/accounts/sessions/{session.public_id}/end/", {"csrfmiddlewaretoken": csrf_token(page)}
+
+
+def logout_confirm_form(user, client):
+    agent = logged_in(user)
+    page = agent.get("/oauth/logout/")  # no id_token_hint: the user is asked
+    assert page.status_code == 200
+    return agent, "/oauth/logout/confirm/", {"csrfmiddlewaretoken": csrf_token(page)}
+
+
+FORMS = {
+    "login": login_form,
+    "register": register_form,
+    "consent": consent_form,
+    "logout": page_form("/accounts/profile/", "/accounts/logout/"),
+    "password change": password_change_form,
+    "end one session": end_one_session,
+    "log out everywhere": page_form("/accounts/sessions/", "/accounts/sessions/logout-everywhere/"),
+    "RP-initiated logout confirmation": logout_confirm_form,
+}
+
+
+@pytest.fixture
+def oauth_client(make_client):
+    return make_client(redirect_uris=[REDIRECT_URI])[0]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("form", FORMS)
+def test_a_post_from_our_own_origin_is_accepted(form, user, oauth_client):
+    agent, path, data = FORMS[form](user, oauth_client)
+    response = agent.post(path, data, HTTP_ORIGIN=SAME_ORIGIN)
+    assert response.status_code != 403, response.content[:500]
+    assert response.status_code in (200, 302), response.content[:500]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("origin", REFUSED_ORIGINS)
+@pytest.mark.parametrize("form", FORMS)
+def test_a_post_from_null_or_another_origin_is_refused(form, origin, user, oauth_client):
+    agent, path, data = FORMS[form](user, oauth_client)
+    response = agent.post(path, data, HTTP_ORIGIN=origin)
+    assert response.status_code == 403
+
+
+@pytest.mark.django_db
+def test_pages_ask_browsers_to_send_their_origin_on_posts(client):
+    """`same-origin`: our own POSTs carry our origin (Django's CSRF check needs it, under
+    `no-referrer` Chromium sends `null`), and no URL of ours (an authorization request's
+    state, a reset link) reaches another site in a Referer."""
+    response = client.get("/accounts/login/")
+    assert response["Referrer-Policy"] == "same-origin"
+    assert b'<meta name="referrer" content="same-origin">' in response.content
