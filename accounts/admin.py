@@ -14,6 +14,9 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "email", "subject")
     readonly_fields = ("subject", "last_login", "date_joined")
     fieldsets = DjangoUserAdmin.fieldsets + (("Identity", {"fields": ("subject",)}),)
+    # Plain multiple selects: Django's two-box filter widget puts aria-label on a bare <span>
+    # (axe-core: aria-prohibited-attr, serious), and screen-reader users lose the choices.
+    filter_horizontal = ()
 
     def user_change_password(self, request, id, form_url=""):
         # The save announces the change (accounts.signals); the administrator's own browser

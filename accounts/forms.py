@@ -7,27 +7,41 @@ from . import lockout
 from .validators import USERNAME_PATTERN
 
 
-class LoginForm(AuthenticationForm):
-    username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autofocus": True}))
+class PlainLabels:
+    """Labels without Django's trailing colon: they stand above their inputs."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class LoginForm(PlainLabels, AuthenticationForm):
+    username = forms.CharField(
+        max_length=150,
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
     password = forms.CharField(
         max_length=256, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
 
 
-class RegistrationForm(forms.Form):
+class RegistrationForm(PlainLabels, forms.Form):
     username = forms.RegexField(
         regex=USERNAME_PATTERN,
         max_length=150,
         help_text="ASCII letters, digits and @/./+/-/_ only.",
         error_messages={"invalid": "Use only ASCII letters, digits and @/./+/-/_."},
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}),
     )
-    email = forms.EmailField(max_length=254)
+    email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     password = forms.CharField(
         max_length=256, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
 
-class PasswordChangeForm(auth_forms.PasswordChangeForm):
+class PasswordChangeForm(PlainLabels, auth_forms.PasswordChangeForm):
     """Django's form, with the current password checked as a login is: through authenticate()
     under the login lockout (accounts.lockout). A stolen session cannot guess the password here
     faster than at the login page: wrong answers count toward the same (username, client IP)
@@ -36,6 +50,8 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
     def __init__(self, user, *args, request, **kwargs):
         self.request = request
         super().__init__(user, *args, **kwargs)
+        self.fields["old_password"].label = "Current password"
+        self.fields["new_password2"].label = "New password again"
 
     def clean_old_password(self):
         old_password = self.cleaned_data["old_password"]

@@ -14,7 +14,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import flows, lockout, throttling
+from . import flows, lockout, login_context, throttling
 from .forms import LoginForm, PasswordChangeForm, RegistrationForm
 from .serializers import RegistrationSerializer, UserSerializer
 from .signals import password_change_by
@@ -63,11 +63,37 @@ class LoginView(auth_views.LoginView):
             initial["username"] = hint
         return initial
 
+    def get_context_data(self, **kwargs):
+        # "Log in to continue to <client>": see accounts.login_context.
+        extra = login_context.context(self.request, self.get_redirect_url())
+        self.img_origins = extra.pop("img_origins", [])
+        return {**super().get_context_data(**kwargs), **extra}
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        if getattr(self, "img_origins", None):
+            # django-csp: this response's img-src also allows the client's logo.
+            response._csp_update = {"img-src": list(self.img_origins)}
+        return response
+
 
 class LogoutView(auth_views.LogoutView):
-    """POST-only logout (Django 5), CSRF-protected."""
+    """POST-only logout (Django 5), CSRF-protected; then the "you are logged out" page
+    (LOGOUT_REDIRECT_URL), reached by a GET so that reloading it posts nothing again."""
 
-    template_name = "accounts/logged_out.html"
+
+@never_cache
+def logged_out(request):
+    """`/accounts/logged-out/`: says so. `?everywhere=1` after "log out everywhere"."""
+    return render(request, "accounts/logged_out.html", {"everywhere": request.GET.get("everywhere") == "1"})
+
+
+@never_cache
+def home(request):
+    """`/`: what this server is, for a visitor; a signed-in person goes to their account."""
+    if request.user.is_authenticated:
+        return HttpResponseRedirect(reverse("accounts:profile"))
+    return render(request, "accounts/home.html")
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

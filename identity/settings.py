@@ -84,6 +84,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
+    "django.forms",  # its form templates, under ours (FORM_RENDERER below)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -128,10 +129,17 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.site",
             ],
         },
     },
 ]
+
+# Forms render with our templates first (templates/django/forms/: errors announced with
+# role="alert", fields wrapped for identity.css), Django's after.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# The name people see in page titles, the header and emails.
+SITE_NAME = env("SITE_NAME", default="identity")
 
 # --- Database -----------------------------------------------------------------------------
 DATABASES = {
@@ -173,7 +181,7 @@ else:
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:profile"
-LOGOUT_REDIRECT_URL = "accounts:login"
+LOGOUT_REDIRECT_URL = "accounts:logged-out"
 PASSWORD_HASHERS = [
     # Argon2id at OWASP's minimum (19 MiB, t=2, p=1): see accounts/hashers.py.
     "accounts.hashers.Argon2idHasher",
@@ -286,6 +294,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
         "base-uri": ["'none'"],
         "object-src": ["'none'"],
+        # Named so that a page can add one origin (a client's logo: accounts.login_context).
+        "img-src": ["'self'"],
+        # No form-action: Chromium applies it to the redirect that follows a form post, and the
+        # consent and logout forms end in a redirect to the client (another origin).
     }
 }
 

@@ -1,8 +1,14 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts.views import home
+
 urlpatterns = [
+    path("", home, name="home"),
+    # Browsers ask for it on every page that names no icon (the admin's, plain responses).
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("", include("wellknown.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("sso.urls")),

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ImproperlyConfigured
+from django.db import models
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import revoke_access_token
 
@@ -34,6 +35,8 @@ class ClientAdmin(admin.ModelAdmin):
         "updated",
     )
     actions = ["rotate_secret"]
+    # A URL typed without a scheme is https (Django 6's default; say it now, silently).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.action(description="Generate a new client secret (shown once)")
     def rotate_secret(self, request, queryset):

@@ -9,12 +9,14 @@ class OAuthConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete
 
+        from accounts import login_context
         from sso import purge
         from sso.signals import sessions_ended
 
-        from . import checks, cleanup, receivers  # noqa: F401  (checks register themselves)
+        from . import checks, cleanup, display, receivers  # noqa: F401  (checks register themselves)
         from .models import AccessToken
 
+        login_context.register(display.login_context)
         sessions_ended.connect(
             receivers.end_tokens_of_ended_sessions, dispatch_uid="oauth.end_tokens_of_ended_sessions"
         )

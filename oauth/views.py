@@ -37,7 +37,7 @@ from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 from accounts.sessions import auth_time as session_auth_time
 from sso.flows import current_sid
 
-from . import introspection, logout, prompts
+from . import display, introspection, logout, prompts
 from .authentication import bearer_challenge
 from .models import Client
 from .server import OIDCServer
@@ -286,9 +286,17 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
 
     def handle_no_permission(self):
         """No session, or one that must log in again. DOT answers prompt=none (login_required,
-        after validating the client and redirect_uri); everything else goes to the login page."""
+        after validating the client and redirect_uri); everything else goes to the login page,
+        once the request is known to be valid: an unknown client or an unregistered redirect
+        URI is the error page at once (nobody logs in for a request that cannot succeed), and
+        any other error goes back to the client as usual."""
         if "none" in self.prompt:
             return super().handle_no_permission()
+        if self.request.method == "GET":
+            try:
+                self.validate_authorization_request(self.request)
+            except OAuthToolkitError as error:
+                return self.error_response(error, application=None)
         if self.request.user.is_authenticated:
             self.request.session[prompts.LOGIN_REQUESTED_KEY] = int(time.time())
         return redirect_to_login(
@@ -298,7 +306,11 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
         )
 
     def render_to_response(self, context, **kwargs):
-        if "none" in self.prompt and "form" in context and "error" not in context:
+        if "error" in context:  # DOT's error page (unknown client, bad redirect_uri): ours
+            return self.response_class(
+                request=self.request, template="oauth/error.html", context=context, status=kwargs.get("status", 400)
+            )
+        if "none" in self.prompt and "form" in context:
             return self.consent_required()  # the consent page, which prompt=none never shows
         return super().render_to_response(context, **kwargs)
 
@@ -409,7 +421,8 @@ def end_session(request):
     except logout.LogoutError as exc:
         return _logout_error(request, exc)
     if request.user.is_authenticated and not logout_request.hint_names(request.user):
-        return render(request, "oauth/logout_confirm.html", {"logout": logout_request})
+        context = _logout_context(logout_request)
+        return display.allow_logo(render(request, "oauth/logout_confirm.html", context), context["client"])
     return _log_out(request, logout_request)
 
 
@@ -431,7 +444,13 @@ def _log_out(request, logout_request):
         auth.logout(request)  # sends user_logged_out: the SSO session ends with it
     if logout_request.redirect_uri:
         return HttpResponseRedirect(logout_request.redirect_location())
-    return render(request, "oauth/logged_out.html")
+    context = _logout_context(logout_request)
+    return display.allow_logo(render(request, "oauth/logged_out.html", context), context["client"])
+
+
+def _logout_context(logout_request):
+    client = logout_request.client
+    return {"logout": logout_request, "client": display.for_client(client) if client else None}
 
 
 def _logout_error(request, exc):

@@ -28,7 +28,7 @@ def end_session(request, public_id):
         raise Http404("No such session.") from None
     if session.sid == flows.current_sid(request):
         flows.logout(request)
-        return HttpResponseRedirect(reverse("accounts:login"))
+        return HttpResponseRedirect(reverse("accounts:logged-out"))
     return HttpResponseRedirect(reverse("sso:sessions"))
 
 
@@ -38,4 +38,4 @@ def logout_everywhere(request):
     """End every session of the user, this browser's included (CSRF-checked POST)."""
     flows.logout_everywhere(user=request.user)
     flows.logout(request)
-    return HttpResponseRedirect(reverse("accounts:login"))
+    return HttpResponseRedirect(reverse("accounts:logged-out") + "?everywhere=1")

@@ -121,7 +121,7 @@ def test_logout_with_csrf_token_ends_the_session(browser, user):
     token = csrf_token(browser.get(PROFILE))
     response = browser.post(LOGOUT, {"csrfmiddlewaretoken": token})
     assert response.status_code == 302
-    assert response["Location"] == LOGIN
+    assert response["Location"] == "/accounts/logged-out/"
     assert not session_store().exists(old_key)
     profile = browser.get(PROFILE)
     assert profile.status_code == 302

@@ -49,7 +49,7 @@ def test_ending_another_session_from_the_page(user):
 def test_ending_this_session_from_the_page_logs_out(user):
     laptop = log_in(user)
     response = laptop.post(f"/accounts/sessions/{session_of(laptop).public_id}/end/")
-    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert response.status_code == 302 and response["Location"] == "/accounts/logged-out/"
     assert not is_logged_in(laptop)
 
 
@@ -79,7 +79,7 @@ def test_logout_everywhere_from_the_page(user):
     laptop, phone = log_in(user), log_in(user)
     token = csrf_token(laptop.get(PAGE))
     response = laptop.post("/accounts/sessions/logout-everywhere/", {"csrfmiddlewaretoken": token})
-    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert response.status_code == 302 and response["Location"] == "/accounts/logged-out/?everywhere=1"
     assert not is_logged_in(laptop) and not is_logged_in(phone)
     assert not SSOSession.objects.active(timezone.now()).filter(user=user).exists()
 

@@ -22,6 +22,7 @@ import pytest
 from django.db import connections
 
 from . import pages
+from .relying_party import AppServer, RelyingParty
 
 # Playwright's sync API runs an asyncio loop in this thread; Django would then refuse every
 # ORM call made by the tests themselves (they are synchronous, so it is safe).
@@ -111,3 +112,34 @@ def second_browser(chromium, issuer, request):
 
 def _test_name(request):
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
+
+
+@pytest.fixture
+def app_server(browser):
+    """The web server of the test's client app, on a free port; the browser may go there."""
+    server = AppServer("Acme Notes")
+    browser.other_origins.add(server.origin)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def web_app(make_client, issuer, app_server):
+    """A confidential web app whose redirect URIs `app_server` answers: (client, secret). Its
+    logo is served by us, its links are placeholders."""
+    return make_client(
+        name="Acme Notes",
+        grant_types=["authorization_code", "refresh_token"],
+        redirect_uris=[app_server.redirect_uri],
+        post_logout_redirect_uris=[app_server.post_logout_uri],
+        logo_uri=f"{issuer}/static/favicon.svg",
+        client_uri="https://notes.example.com/",
+        policy_uri="https://notes.example.com/privacy",
+    )
+
+
+@pytest.fixture
+def rp(issuer, web_app, app_server):
+    """The web app's back channel (authorization URLs, code redemption)."""
+    client, secret = web_app
+    return RelyingParty(issuer, client, secret, redirect_uri=app_server.redirect_uri)

@@ -1,0 +1,75 @@
+"""Signing in to an app, in Chromium: login named for the app, consent, the redirect back."""
+
+from conftest import PASSWORD
+
+
+def test_log_in_consent_and_get_tokens(browser, rp, user):
+    browser.goto(rp.authorization_url())
+    # The login page names the app, with its logo and links.
+    assert browser.heading() == "Log in"
+    assert "Log in to continue to Acme Notes" in browser.page.inner_text("main")
+    assert browser.page.get_by_role("link", name="Privacy policy").get_attribute("href") == rp.client.policy_uri
+    logo = browser.page.locator(".client img")
+    assert logo.evaluate("img => img.complete && img.naturalWidth > 0"), "the client's logo did not load"
+    browser.login(user.username, check="login-for-client")
+
+    assert browser.heading() == "Allow Acme Notes to use your account?"
+    browser.check("consent")
+    browser.click("Allow")
+
+    assert browser.page.url.startswith(rp.redirect_uri + "?")
+    query = browser.query()
+    assert query["state"] == rp.state
+    assert query["iss"] == rp.issuer
+    tokens = rp.redeem(query["code"])
+    assert {"access_token", "refresh_token", "id_token"} <= set(tokens)
+    me = rp.me(tokens["access_token"])
+    assert me.status_code == 200 and me.json()["sub"] == user.subject
+
+
+def test_deny_sends_access_denied_back(browser, rp, user):
+    browser.goto(rp.authorization_url())
+    browser.login(user.username)
+    browser.click("Deny")
+    query = browser.query()
+    assert browser.page.url.startswith(rp.redirect_uri + "?")
+    assert query["error"] == "access_denied"
+    assert query["state"] == rp.state
+    assert query["iss"] == rp.issuer
+    assert "code" not in query
+
+
+def test_wrong_password_is_announced_and_the_app_still_named(browser, rp, user):
+    browser.goto(rp.authorization_url())
+    browser.login(user.username, "not the password")
+    alert = browser.page.get_by_role("alert")
+    assert "correct username and password" in alert.inner_text()
+    assert "Log in to continue to Acme Notes" in browser.page.inner_text("main")
+    browser.check("login-error")
+    browser.login(user.username, PASSWORD)
+    assert browser.heading() == "Allow Acme Notes to use your account?"
+
+
+def test_unknown_client_is_an_error_page_before_any_login(browser, rp):
+    url = rp.authorization_url().replace(f"client_id={rp.client.client_id}", "client_id=no-such-client")
+    response = browser.goto(url)
+    assert response.status == 400
+    assert browser.heading() == "This sign-in request cannot be completed"
+    assert "/accounts/login/" not in browser.page.url
+    browser.check("error-unknown-client")
+
+
+def test_unregistered_redirect_uri_is_an_error_page_and_never_a_redirect(browser, rp):
+    url = rp.authorization_url(redirect_uri="https://evil.example/callback")
+    response = browser.goto(url)
+    assert response.status == 400
+    assert browser.page.url.startswith(rp.issuer + "/oauth/authorize/")
+    assert browser.heading() == "This sign-in request cannot be completed"
+    browser.check("error-redirect-uri")
+
+
+def test_a_signed_in_person_goes_straight_to_consent(browser, rp, user):
+    browser.goto("/accounts/login/")
+    browser.login(user.username)
+    browser.goto(rp.authorization_url())
+    assert browser.heading() == "Allow Acme Notes to use your account?"
