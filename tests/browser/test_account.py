@@ -80,3 +80,14 @@ def test_a_missing_page_is_our_404(browser):
     assert response.status == 404
     assert browser.heading() == "Page not found"
     browser.check("not-found")
+
+
+def test_too_many_wrong_passwords_show_the_lockout_page(browser, user, settings):
+    browser.goto("/accounts/login/")
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        browser.login(user.username, "not the password")
+    assert browser.heading() == "Too many failed login attempts"
+    browser.check("locked-out")
+    browser.click("Back to the login page", role="link")
+    browser.login(user.username, PASSWORD)  # refused too, whatever the password
+    assert browser.heading() == "Too many failed login attempts"
