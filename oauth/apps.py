@@ -9,10 +9,10 @@ class OAuthConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete
 
-        from sso import purge
+        from sso import purge, session_apps
         from sso.signals import sessions_ended
 
-        from . import checks, cleanup, receivers  # noqa: F401  (checks register themselves)
+        from . import checks, cleanup, connected_apps, receivers  # noqa: F401  (checks register themselves)
         from .models import AccessToken
 
         sessions_ended.connect(
@@ -24,3 +24,5 @@ class OAuthConfig(AppConfig):
         purge.register("oauth.grants", cleanup.purge_grants)
         purge.register("oauth.tokens", cleanup.purge_tokens)
         purge.register("oauth.backchannel_logouts", cleanup.purge_backchannel_logouts)
+        # The sessions page (sso) names the apps used in each session.
+        session_apps.register("oauth.clients", connected_apps.clients_by_session)

@@ -77,7 +77,7 @@ def end_one_session(user, client):
     other.get("/accounts/profile/")  # a second device
     agent = logged_in(user)
     page = agent.get("/accounts/sessions/")
-    session = next(s for s, current in page.context["sessions"] if not current)
+    session = next(row.session for row in page.context["sessions"] if not row.current)
     return agent, f"/accounts/sessions/{session.public_id}/end/", {"csrfmiddlewaretoken": csrf_token(page)}
 
 
