@@ -324,7 +324,9 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
         if "none" in self.prompt:
             return self.consent_required()  # the consent page, which prompt=none never shows
         context["scope_items"] = [(scope, text, scope in granted) for scope, text, _ in context["scope_items"]]
-        context["already_granted"] = bool(granted & set(context["scopes"]))
+        asked = set(context["scopes"])
+        # Whether the user allowed none, some ("more" is asked) or all ("again") of these before.
+        context["earlier_consent"] = "again" if asked <= granted else "more" if granted & asked else None
         return display.allow_logos(super().render_to_response(context, **kwargs), [application])
 
     def answers_silently(self, application, granted, scopes):

@@ -88,6 +88,13 @@ def logout_confirm_form(user, client):
     return agent, "/oauth/logout/confirm/", {"csrfmiddlewaretoken": csrf_token(page)}
 
 
+def revoke_app_access(user, client):
+    Flow(user, client).code()  # consent given: the app is connected
+    agent = logged_in(user)
+    page = agent.get("/accounts/apps/")
+    return agent, f"/accounts/apps/{client.client_id}/revoke/", {"csrfmiddlewaretoken": csrf_token(page)}
+
+
 FORMS = {
     "login": login_form,
     "register": register_form,
@@ -97,6 +104,7 @@ FORMS = {
     "end one session": end_one_session,
     "log out everywhere": page_form("/accounts/sessions/", "/accounts/sessions/logout-everywhere/"),
     "RP-initiated logout confirmation": logout_confirm_form,
+    "revoke app access": revoke_app_access,
 }
 
 
