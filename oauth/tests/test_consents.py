@@ -81,3 +81,11 @@ def test_concurrent_approvals_end_in_one_row_with_every_scope(user, confidential
 )
 def test_logo_origin(uri, origin):
     assert display.logo_origin(uri) == origin
+
+
+def test_dots_token_based_auto_approval_is_refused_by_a_system_check(settings):
+    from oauth.checks import approval_prompt_check
+
+    assert approval_prompt_check(None) == []
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "REQUEST_APPROVAL_PROMPT": "auto"}
+    assert [error.id for error in approval_prompt_check(None)] == ["oauth.E020"]
