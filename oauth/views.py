@@ -231,7 +231,8 @@ class _ConsentPrompt(Exception):
 
 
 class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
-    """The authorization endpoint (RFC 6749 3.1): login, then consent unless trusted.
+    """The authorization endpoint (RFC 6749 3.1): login, then consent unless the client is
+    trusted or the user's stored consent covers the request (oauth.consents).
 
     Duplicated parameters are refused with an error page (never a redirect: we would not
     know which redirect_uri to trust). Every redirect carries `iss` (RFC 9207).
@@ -239,7 +240,8 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
     OpenID Connect controls (Core 3.1.2.1), on top of DOT's: `prompt=none` never shows a page
     (`login_required` without a fresh enough session, `consent_required` where consent would
     be asked); `prompt=login`, `max_age` and a session without a known login time send the
-    user to log in again (see oauth.prompts); `prompt=consent` asks even when DOT would not.
+    user to log in again (see oauth.prompts); `prompt=consent` asks even a trusted client, or
+    one the user approved before.
     """
 
     template_name = "oauth/authorize.html"
