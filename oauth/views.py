@@ -512,7 +512,8 @@ def connected_apps_page(request):
 def revoke_app_access(request, client_id):
     """End the app's tokens for this user and forget the consent (CSRF-checked POST). 404 for
     a client that is not one of the user's apps."""
-    client = Client.objects.filter(client_id=client_id).first()
+    # PostgreSQL refuses NUL in a string literal: such a client_id names no client.
+    client = None if "\x00" in client_id else Client.objects.filter(client_id=client_id).first()
     if client is None:
         raise Http404("No such app.")
     try:

@@ -170,7 +170,8 @@ def test_another_users_app_cannot_be_revoked(confidential, make_user):
     stranger = BrowserClient()
     stranger.force_login(make_user())
     assert stranger.post(revoke_url(confidential[0])).status_code == 404
-    assert stranger.post("/accounts/apps/no-such-client/revoke/").status_code == 404
+    for unknown in ("no-such-client", "%00", "a%00b", "x" * 5000, "%C3%A9", "..%2F.."):
+        assert stranger.post(f"/accounts/apps/{unknown}/revoke/").status_code == 404, unknown
     assert me(theirs["access_token"]).status_code == 200
     assert Consent.objects.filter(user=someone).exists()
 
