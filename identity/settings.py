@@ -361,7 +361,10 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
     "PKCE_REQUIRED": True,
     "CLIENT_SECRET_HASHER": "client_secret_hmac",
-    "REQUEST_APPROVAL_PROMPT": "auto",
+    # DOT never approves by itself ("auto" would take any live token of the user for the client
+    # as consent, whatever grant issued it): oauth.views.AuthorizationView answers from the
+    # consent the user gave on the consent page, stored by oauth.consents.
+    "REQUEST_APPROVAL_PROMPT": "force",
     # http only on loopback (RFC 8252 native apps), which Client.clean enforces per URI. DOT's
     # check can only see the scheme list, so its gate stays off and its warning is silenced.
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],

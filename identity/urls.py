@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("wellknown.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("sso.urls")),
+    path("accounts/", include("oauth.account_urls")),
     path("oauth/", include("oauth.urls")),
     path("api/", include("accounts.api_urls")),
     path("api/", include("oauth.api_urls")),

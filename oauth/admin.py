@@ -5,7 +5,7 @@ from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import revoke_access_token
 
 from . import flows
-from .models import BackchannelLogout, Client, SigningKey
+from .models import BackchannelLogout, Client, Consent, SigningKey
 
 # django-oauth-toolkit registers these classes itself (see the *_ADMIN_CLASS settings).
 
@@ -162,3 +162,31 @@ class BackchannelLogoutAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    """What people allowed each client. Read-only; "Revoke access" does what the connected apps
+    page does (ends the client's tokens for the user, forgets the consent). Deleting a row only
+    forgets the consent: the next authorization request asks again."""
+
+    list_display = ("user", "client", "scopes", "created_at", "updated_at")
+    list_select_related = ("user", "client")
+    search_fields = ("user__username", "client__client_id", "client__name")
+    list_filter = ("client",)
+    fields = ("user", "client", "scopes", "created_at", "updated_at")
+    readonly_fields = fields
+    actions = ["revoke_access"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke access (end the client's tokens for these users, forget the consent)")
+    def revoke_access(self, request, queryset):
+        consents = list(queryset.select_related("user", "client"))
+        for consent in consents:
+            flows.revoke_app_access(user=consent.user, client=consent.client)
+        self.message_user(request, f"Revoked the access of {len(consents)} app(s) for their users.")

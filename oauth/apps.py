@@ -10,10 +10,10 @@ class OAuthConfig(AppConfig):
         from django.db.models.signals import post_delete
 
         from accounts import login_context
-        from sso import purge
+        from sso import purge, session_apps
         from sso.signals import sessions_ended
 
-        from . import checks, cleanup, display, receivers  # noqa: F401  (checks register themselves)
+        from . import checks, cleanup, connected_apps, display, receivers  # noqa: F401  (checks register themselves)
         from .models import AccessToken
 
         login_context.register(display.login_context)
@@ -26,3 +26,5 @@ class OAuthConfig(AppConfig):
         purge.register("oauth.grants", cleanup.purge_grants)
         purge.register("oauth.tokens", cleanup.purge_tokens)
         purge.register("oauth.backchannel_logouts", cleanup.purge_backchannel_logouts)
+        # The sessions page (sso) names the apps used in each session.
+        session_apps.register("oauth.clients", connected_apps.clients_by_session)

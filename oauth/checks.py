@@ -74,3 +74,19 @@ def issuer_check(app_configs, **kwargs):
     if not settings.ISSUER.startswith("https://"):
         return [Warning("ISSUER should be an https URL in production.", id="oauth.W001")]
     return []
+
+
+@register()
+def approval_prompt_check(app_configs, **kwargs):
+    # With "auto", DOT approves an authorization request by itself whenever the user holds a
+    # live access token for the client with the scopes (from any grant): consent must come from
+    # the stored consent only (oauth.consents), which AuthorizationView consults.
+    if oauth2_settings.REQUEST_APPROVAL_PROMPT != "force":
+        return [
+            Error(
+                "OAUTH2_PROVIDER['REQUEST_APPROVAL_PROMPT'] must be \"force\": remembered consent is "
+                "decided by oauth.consents, not by the user's live tokens.",
+                id="oauth.E020",
+            )
+        ]
+    return []

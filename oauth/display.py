@@ -1,4 +1,9 @@
-"""What the login and consent pages show of a client: its name, logo and links.
+"""How pages show a client: its name, its logo (from the client's own origin) and its links.
+
+Our Content-Security-Policy allows images from our own origin only (`default-src 'self'`).
+A page that shows a client's logo lets that one origin load images on that one response
+(django-csp's `csp_update`), and the `<img>` sends no referrer (`referrerpolicy="no-referrer"`
+in the templates), so the client learns nothing of our URLs from the request.
 
 `login_context` is registered with accounts.login_context (oauth.apps): a login reached from an
 authorization request says "Log in to continue to <client>", with the client's logo and links.
@@ -7,10 +12,12 @@ authorization request says "Log in to continue to <client>", with the client's l
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from django.conf import settings
+from csp.decorators import csp_update
 from django.urls import reverse
 
 from .models import Client
+
+FIELDS = ("name", "logo_uri", "client_uri", "policy_uri", "tos_uri")
 
 
 @dataclass(frozen=True)
@@ -26,14 +33,6 @@ class ClientDisplay:
         """The first letter of the name, shown in place of a missing logo."""
         return (self.name.strip()[:1] or "?").upper()
 
-    @property
-    def logo_origin(self):
-        """The origin the logo loads from, when it is not ours (the page's CSP must allow it)."""
-        if not self.logo_uri:
-            return None
-        origin = _origin(self.logo_uri)
-        return None if origin == _origin(settings.ISSUER) else origin
-
 
 def for_client(client):
     return ClientDisplay(
@@ -45,12 +44,22 @@ def for_client(client):
     )
 
 
-def allow_logo(response, display):
-    """Let `response`'s Content-Security-Policy load `display`'s logo (django-csp), when that
-    comes from another origin. Returns the response."""
-    if display is not None and display.logo_origin:
-        response._csp_update = {"img-src": [display.logo_origin]}
-    return response
+def logo_origin(uri):
+    """The origin (scheme://host[:port]) an image at `uri` is loaded from, or None. Pure."""
+    parts = urlsplit(uri or "")
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return None
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+def allow_logos(response, clients):
+    """Let `response` load the logos of `clients` (CSP `img-src`: our origin and theirs)."""
+    origins = sorted({origin for client in clients if client and (origin := logo_origin(client.logo_uri))})
+    if not origins:
+        return response
+    # csp_update is django-csp's per-view decorator; applied here to one response, since the
+    # origins depend on which clients the page shows.
+    return csp_update({"img-src": ["'self'", *origins]})(lambda: response)()
 
 
 def login_context(request, next_url):
@@ -66,13 +75,5 @@ def login_context(request, next_url):
     client = Client.objects.filter(client_id=client_ids[0]).only("client_id", "redirect_uris", *FIELDS).first()
     if client is None or not client.redirect_uri_allowed(redirect_uris[0]):
         return None
-    display = for_client(client)
-    return {"client": display, "img_origins": [display.logo_origin] if display.logo_origin else []}
-
-
-FIELDS = ("name", "logo_uri", "client_uri", "policy_uri", "tos_uri")
-
-
-def _origin(url):
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    origin = logo_origin(client.logo_uri)
+    return {"client": for_client(client), "img_origins": [origin] if origin else []}

@@ -54,6 +54,17 @@ def _revoke_refresh_tokens(queryset, now):
         return len(rows)
 
 
+def revoke_rows(bound):
+    """Revoke the live refresh tokens, delete the access tokens and the unredeemed codes that
+    match the filter `bound` (a Q on user, sid, application). Returns how many of each.
+    Deleted access tokens leave the revocation store's fast path after the commit
+    (oauth.receivers), so they are refused at once; a revoked refresh token never refreshes."""
+    refresh = _revoke_refresh_tokens(RefreshToken.objects.filter(bound, revoked__isnull=True), timezone.now())
+    access, _ = AccessToken.objects.filter(bound).delete()
+    codes, _ = Grant.objects.filter(bound, redeemed_at__isnull=True).delete()
+    return refresh, access, codes
+
+
 def end_tokens(*, user, sids, everywhere):
     """Revoke the refresh tokens, access tokens and unredeemed codes bound to the ended
     `sids` (every one of the user's when `everywhere`), and queue the back-channel logouts,
@@ -63,9 +74,7 @@ def end_tokens(*, user, sids, everywhere):
     bound = _bound(user, sids, everywhere)
     with transaction.atomic():
         targets = clients_to_notify(user=user, sids=sids, everywhere=everywhere)
-        refresh = _revoke_refresh_tokens(RefreshToken.objects.filter(bound, revoked__isnull=True), timezone.now())
-        access, _ = AccessToken.objects.filter(bound).delete()
-        codes, _ = Grant.objects.filter(bound, redeemed_at__isnull=True).delete()
+        refresh, access, codes = revoke_rows(bound)
         outbox = backchannel.enqueue(subject=user.subject, targets=targets, everywhere=everywhere)
         if outbox:
             transaction.on_commit(partial(backchannel.deliver_soon, outbox), robust=True)

@@ -1,16 +1,24 @@
-"""OAuth use cases: registering clients, revoking token families, rotating signing keys."""
+"""OAuth use cases: registering clients, revoking token families and a person's access of an
+app, rotating signing keys."""
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.settings import oauth2_settings
 
-from . import kek, keys, tokens
-from .models import AccessToken, Client, RefreshToken, SigningKey
+from sso import flows as sso_flows
+
+from . import backchannel, connected_apps, consents, ended_sessions, kek, keys, tokens
+from .models import AccessToken, Client, Grant, RefreshToken, SigningKey
+
+log = logging.getLogger(__name__)
 
 
 class ClientError(Exception):
@@ -80,6 +88,51 @@ def revoke_token_family(*, family):
     with transaction.atomic(savepoint=False):
         RefreshToken.revoke_family(family)
         AccessToken.objects.filter(token_family=family).delete()
+
+
+# --- Connected apps -------------------------------------------------------------------------
+
+
+class NotConnected(Exception):
+    """The user has neither a consent nor a live token of this client."""
+
+
+def _sids_held(*, user, client):
+    """The user's active SSO sessions in which `client` got a code or tokens."""
+    active = {session.sid for session in sso_flows.list_sessions(user=user)}
+    held = set()
+    for model in (Grant, AccessToken, RefreshToken):
+        held.update(model.objects.filter(user=user, application=client, sid__in=active).values_list("sid", flat=True))
+    return held
+
+
+def revoke_app_access(*, user, client):
+    """The connected apps page's "Revoke access": end every token of `client` for `user` at
+    once (refresh tokens revoked, access tokens and unused codes deleted: /api/me and
+    introspection refuse them from the commit on) and forget the user's consent, so that the
+    next authorization request asks again. A client with a back-channel logout URI is told to
+    log the user out (as when a session ends: without that it would keep a login whose tokens
+    are dead). Raises NotConnected when `client` is not one of the user's apps (another user's
+    included). Trusted clients keep skipping the consent page."""
+    with transaction.atomic():
+        if not connected_apps.is_connected(user=user, client=client):
+            raise NotConnected(client.client_id)
+        targets = {client: _sids_held(user=user, client=client)} if client.backchannel_logout_uri else {}
+        refresh, access, codes = ended_sessions.revoke_rows(Q(user=user, application=client))
+        consents.forget(user=user, client=client)
+        outbox = backchannel.enqueue(subject=user.subject, targets=targets, everywhere=True)
+        if outbox:
+            transaction.on_commit(partial(backchannel.deliver_soon, outbox), robust=True)
+    log.info(
+        "User %s revoked the access of client %s: %d refresh token(s), %d access token(s), %d code(s); "
+        "%d back-channel logout(s) queued.",
+        user.pk,
+        client.client_id,
+        refresh,
+        access,
+        codes,
+        len(outbox),
+    )
 
 
 # --- Signing keys -------------------------------------------------------------------------

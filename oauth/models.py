@@ -348,3 +348,29 @@ class BackchannelLogout(models.Model):
     def __str__(self):
         state = "delivered" if self.delivered_at else ("pending" if self.next_attempt_at else "given up")
         return f"logout of {self.subject[:8]}… for {self.client_id} ({state})"
+
+
+class Consent(models.Model):
+    """A person's standing approval of a client: the scopes they allowed it, remembered so that
+    a later authorization request for the same scopes or fewer needs no consent page
+    (oauth.consents). Approving new scopes widens it to the union; "Revoke access" on the
+    connected apps page deletes it (and the client's tokens), so the next request asks again.
+    Denying stores nothing. Trusted clients (`skip_authorization`) never need one."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oauth_consents")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="consents")
+    scopes = models.TextField(help_text="Space-separated scopes the user approved, sorted.")
+    created_at = models.DateTimeField(default=timezone.now, help_text="When the user first approved the client.")
+    updated_at = models.DateTimeField(default=timezone.now, help_text="When the approved scopes last grew.")
+
+    class Meta:
+        verbose_name = "consent"
+        ordering = ["-updated_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "client"], name="oauth_consent_one_per_user_client")]
+
+    def __str__(self):
+        return f"{self.user} → {self.client.name}: {self.scopes}"
+
+    @property
+    def scope_set(self):
+        return frozenset(self.scopes.split())

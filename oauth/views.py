@@ -16,12 +16,14 @@ import time
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
-from django.contrib import auth
+from django.contrib import auth, messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.db import DatabaseError, transaction
-from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render, resolve_url
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -37,7 +39,7 @@ from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 from accounts.sessions import auth_time as session_auth_time
 from sso.flows import current_sid
 
-from . import display, introspection, logout, prompts
+from . import connected_apps, consents, display, flows, introspection, logout, prompts
 from .authentication import bearer_challenge
 from .models import Client
 from .server import OIDCServer
@@ -229,7 +231,8 @@ class _ConsentPrompt(Exception):
 
 
 class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
-    """The authorization endpoint (RFC 6749 3.1): login, then consent unless trusted.
+    """The authorization endpoint (RFC 6749 3.1): login, then consent unless the client is
+    trusted or the user's stored consent covers the request (oauth.consents).
 
     Duplicated parameters are refused with an error page (never a redirect: we would not
     know which redirect_uri to trust). Every redirect carries `iss` (RFC 9207).
@@ -237,7 +240,8 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
     OpenID Connect controls (Core 3.1.2.1), on top of DOT's: `prompt=none` never shows a page
     (`login_required` without a fresh enough session, `consent_required` where consent would
     be asked); `prompt=login`, `max_age` and a session without a known login time send the
-    user to log in again (see oauth.prompts); `prompt=consent` asks even when DOT would not.
+    user to log in again (see oauth.prompts); `prompt=consent` asks even a trusted client, or
+    one the user approved before.
     """
 
     template_name = "oauth/authorize.html"
@@ -248,8 +252,15 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
             return self.render_error(f"Duplicated parameter: {', '.join(duplicated)}.")
         if any("\x00" in value for _, values in request.GET.lists() for value in values):
             return self.render_error("Parameters must not contain NUL characters.")
+        if "approval_prompt" in request.GET:
+            # DOT lets the request choose its approval mode (`approval_prompt=auto` approves
+            # whenever the user holds a live token with the scopes, from any grant). Consent
+            # is decided here, from the stored consent only (oauth.consents).
+            request.GET = request.GET.copy()
+            del request.GET["approval_prompt"]
         # The consent form posts back to this URL: its query's prompt is not asked again.
         self.prompt = prompts.prompt_values(request.GET.get("prompt")) if request.method == "GET" else frozenset()
+        self.validated = None
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
@@ -305,14 +316,51 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
             self.get_redirect_field_name(),
         )
 
+    def validate_authorization_request(self, request):
+        # Kept for render_to_response: the credentials DOT would approve with.
+        self.validated = super().validate_authorization_request(request)
+        return self.validated
+
     def render_to_response(self, context, **kwargs):
-        if "error" in context:  # DOT's error page (unknown client, bad redirect_uri): ours
+        """DOT renders the consent form here whenever the client is not trusted (with
+        REQUEST_APPROVAL_PROMPT "force" it never approves by itself): answer from the stored
+        consent where it covers the request, `consent_required` for prompt=none, else the page.
+        DOT's error page (unknown client, bad redirect_uri) is ours."""
+        if "error" in context:
             return self.response_class(
                 request=self.request, template="oauth/error.html", context=context, status=kwargs.get("status", 400)
             )
-        if "none" in self.prompt and "form" in context:
+        if self.request.method != "GET" or "form" not in context or self.validated is None:
+            return super().render_to_response(context, **kwargs)
+        application = context["application"]
+        granted = consents.granted_scopes(user=self.request.user, client=application)
+        if self.answers_silently(application, granted, context["scopes"]):
+            return self.approve(application, context["scopes"])
+        if "none" in self.prompt:
             return self.consent_required()  # the consent page, which prompt=none never shows
-        return super().render_to_response(context, **kwargs)
+        context["scope_items"] = [(scope, text, scope in granted) for scope, text, _ in context["scope_items"]]
+        asked = set(context["scopes"])
+        # Whether the user allowed none, some ("more" is asked) or all ("again") of these before.
+        context["earlier_consent"] = "again" if asked <= granted else "more" if granted & asked else None
+        return display.allow_logos(super().render_to_response(context, **kwargs), [application])
+
+    def answers_silently(self, application, granted, scopes):
+        return (
+            "consent" not in self.prompt
+            and consents.covers(granted, scopes)
+            and consents.may_answer_silently(client=application, redirect_uri=self.validated[1].get("redirect_uri"))
+        )
+
+    def approve(self, application, scopes):
+        """Approve the validated request without asking (a stored consent covers it)."""
+        _scopes, credentials = self.validated
+        try:
+            uri, _headers, _body, _status = self.create_authorization_response(
+                request=self.request, scopes=" ".join(scopes), credentials=credentials, allow=True
+            )
+        except OAuthToolkitError as error:
+            return self.error_response(error, application)
+        return self.redirect(uri, application)
 
     def consent_required(self):
         data = self.oauth2_data
@@ -344,7 +392,15 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
         credentials["auth_time"] = session_auth_time(request)
         # The browser's SSO session: stored on the Grant, carried into every token as `sid`.
         credentials["sid"] = current_sid(request)
-        return super().create_authorization_response(request, scopes, credentials, allow)
+        if request.method != "POST" or not allow:
+            return super().create_authorization_response(request, scopes, credentials, allow)
+        # The user answered the consent page with Allow: the code and the remembered consent
+        # are written together (a denial raises above and stores nothing).
+        with transaction.atomic():
+            response = super().create_authorization_response(request, scopes, credentials, allow)
+            client = Client.objects.get(client_id=credentials["client_id"])
+            consents.remember(user=request.user, client=client, scopes=scopes.split())
+        return response
 
     def redirect(self, redirect_to, application):
         return super().redirect(with_issuer(redirect_to, settings.ISSUER), application)
@@ -352,7 +408,8 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         descriptions = settings.OAUTH_SCOPES
-        context["scope_items"] = [(s, descriptions.get(s, s)) for s in context.get("scopes", [])]
+        # (scope, description, already granted): render_to_response fills in the last one.
+        context["scope_items"] = [(s, descriptions.get(s, s), False) for s in context.get("scopes", [])]
         return context
 
 
@@ -422,7 +479,7 @@ def end_session(request):
         return _logout_error(request, exc)
     if request.user.is_authenticated and not logout_request.hint_names(request.user):
         context = _logout_context(logout_request)
-        return display.allow_logo(render(request, "oauth/logout_confirm.html", context), context["client"])
+        return display.allow_logos(render(request, "oauth/logout_confirm.html", context), [context["client"]])
     return _log_out(request, logout_request)
 
 
@@ -444,8 +501,7 @@ def _log_out(request, logout_request):
         auth.logout(request)  # sends user_logged_out: the SSO session ends with it
     if logout_request.redirect_uri:
         return HttpResponseRedirect(logout_request.redirect_location())
-    context = _logout_context(logout_request)
-    return display.allow_logo(render(request, "oauth/logged_out.html", context), context["client"])
+    return render(request, "oauth/logged_out.html", _logout_context(logout_request))
 
 
 def _logout_context(logout_request):
@@ -455,3 +511,33 @@ def _logout_context(logout_request):
 
 def _logout_error(request, exc):
     return render(request, "oauth/logout_error.html", {"description": exc.description}, status=400)
+
+
+# --- Connected apps (/accounts/apps/) ------------------------------------------------------
+
+
+@never_cache
+@login_required
+def connected_apps_page(request):
+    """The apps the user has allowed or holds tokens of, each with a "Revoke access" button."""
+    apps = connected_apps.list_apps(user=request.user)
+    response = render(request, "oauth/connected_apps.html", {"apps": apps})
+    return display.allow_logos(response, [app.client for app in apps])
+
+
+@never_cache
+@require_POST
+@login_required
+def revoke_app_access(request, client_id):
+    """End the app's tokens for this user and forget the consent (CSRF-checked POST). 404 for
+    a client that is not one of the user's apps."""
+    # PostgreSQL refuses NUL in a string literal: such a client_id names no client.
+    client = None if "\x00" in client_id else Client.objects.filter(client_id=client_id).first()
+    if client is None:
+        raise Http404("No such app.")
+    try:
+        flows.revoke_app_access(user=request.user, client=client)
+    except flows.NotConnected:
+        raise Http404("This app is not connected to your account.") from None
+    messages.success(request, f"{client.name} no longer has access to your account.")
+    return HttpResponseRedirect(reverse("connected_apps:list"))

@@ -1,3 +1,5 @@
+from typing import NamedTuple
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
@@ -5,17 +7,32 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import flows
+from . import devices, flows, session_apps
 from .models import SSOSession
+
+
+class SessionRow(NamedTuple):
+    """One row of the sessions page."""
+
+    session: SSOSession
+    current: bool
+    device: str
+    apps: list
 
 
 @never_cache
 @login_required
 def sessions_page(request):
-    """`/accounts/sessions/`: the user's active sessions, with buttons to end them."""
+    """`/accounts/sessions/`: the user's active sessions (device, IP, start, last use, the apps
+    used in each, from the apps above sso through sso.session_apps), with buttons to end them."""
     current = flows.current_sid(request)
-    sessions = [(session, session.sid == current) for session in flows.list_sessions(user=request.user)]
-    return render(request, "sso/sessions.html", {"sessions": sessions})
+    sessions = flows.list_sessions(user=request.user)
+    apps = session_apps.apps_by_session(user=request.user, sids=[session.sid for session in sessions])
+    rows = [
+        SessionRow(session, session.sid == current, devices.describe(session.user_agent), apps.get(session.sid, []))
+        for session in sessions
+    ]
+    return render(request, "sso/sessions.html", {"sessions": rows})
 
 
 @require_POST

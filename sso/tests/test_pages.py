@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.tests.helpers import csrf_token
 from conftest import bearer
+from sso import session_apps
 from sso.models import SSOSession
 
 from .conftest import is_logged_in, log_in, session_of
@@ -172,3 +173,47 @@ def test_the_api_refuses_client_credentials_tokens(service):
     )
     assert answer.status_code == 200, answer.content
     assert Client().get(API, **bearer(answer.json()["access_token"])).status_code == 403
+
+
+# --- Devices and apps on the page ----------------------------------------------------------
+
+CHROME_LINUX = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36"
+
+
+def test_the_page_names_each_device_and_keeps_the_full_user_agent(user):
+    laptop = log_in(user, device=CHROME_LINUX)
+    log_in(user, device="Laptop browser")
+    body = laptop.get(PAGE).content.decode()
+    assert "Chrome on Linux" in body and CHROME_LINUX in body
+    assert "Unknown device" in body
+
+
+def test_the_page_lists_the_apps_each_session_used(user, monkeypatch):
+    """The apps come from the providers registered with sso.session_apps (oauth's, in the
+    project; a stand-in here: sso knows no OAuth client)."""
+    laptop, phone = log_in(user), log_in(user)
+    laptop_sid, phone_sid = session_of(laptop).sid, session_of(phone).sid
+    asked = []
+
+    def provider(*, user, sids):
+        asked.append((user, sorted(sids)))
+        return {laptop_sid: ["Zeta", "alpha"], "someone-elses-sid": ["Leak"]}
+
+    def other_provider(*, user, sids):
+        return {laptop_sid: ["alpha", "Beta"]}
+
+    monkeypatch.setattr(session_apps, "_providers", {"test": provider, "other": other_provider})
+    assert session_apps.apps_by_session(user=user, sids=[laptop_sid]) == {
+        laptop_sid: ["alpha", "Beta", "Zeta"],
+        "someone-elses-sid": ["Leak"],
+    }
+    response = laptop.get(PAGE)
+    rows = {row.session.sid: row for row in response.context["sessions"]}
+    assert rows[laptop_sid].apps == ["alpha", "Beta", "Zeta"]
+    assert rows[phone_sid].apps == []
+    assert "alpha, Beta, Zeta" in response.content.decode() and "Leak" not in response.content.decode()
+    assert asked[-1] == (user, sorted([laptop_sid, phone_sid]))
+
+
+def test_oauth_registers_its_provider():
+    assert "oauth.clients" in session_apps.registered()

@@ -17,16 +17,16 @@ def test_end_another_session_then_log_out_everywhere(browser, second_browser, rp
     second_browser.login(user.username)
 
     browser.goto("/accounts/sessions/")
-    rows = browser.page.locator("main tbody tr")
+    rows = browser.page.locator("main li.session")
     assert rows.count() == 2
-    assert "this browser" in browser.page.locator("main tr.current").inner_text()
+    assert "this browser" in browser.page.locator("main li.session.current").inner_text()
     browser.check("sessions")
 
     # End the other browser's session: that browser is logged out.
-    other_row = browser.page.locator("main tbody tr:not(.current)")
+    other_row = browser.page.locator("main li.session:not(.current)")
     with browser.page.expect_navigation():
         other_row.get_by_role("button", name="End session").click()
-    assert browser.page.locator("main tbody tr").count() == 1
+    assert browser.page.locator("main li.session").count() == 1
     second_browser.goto("/accounts/profile/")
     assert "/accounts/login/" in second_browser.page.url
 
@@ -49,5 +49,5 @@ def test_ending_this_browsers_session_logs_it_out(browser, user):
     browser.login(user.username)
     browser.goto("/accounts/sessions/")
     with browser.page.expect_navigation():
-        browser.page.locator("main tr.current").get_by_role("button").click()
+        browser.page.locator("main li.session.current").get_by_role("button").click()
     assert browser.heading() == "You are logged out"

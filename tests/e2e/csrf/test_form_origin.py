@@ -77,7 +77,7 @@ def end_one_session(user, client):
     other.get("/accounts/profile/")  # a second device
     agent = logged_in(user)
     page = agent.get("/accounts/sessions/")
-    session = next(s for s, current in page.context["sessions"] if not current)
+    session = next(row.session for row in page.context["sessions"] if not row.current)
     return agent, f"/accounts/sessions/{session.public_id}/end/", {"csrfmiddlewaretoken": csrf_token(page)}
 
 
@@ -86,6 +86,13 @@ def logout_confirm_form(user, client):
     page = agent.get("/oauth/logout/")  # no id_token_hint: the user is asked
     assert page.status_code == 200
     return agent, "/oauth/logout/confirm/", {"csrfmiddlewaretoken": csrf_token(page)}
+
+
+def revoke_app_access(user, client):
+    Flow(user, client).code()  # consent given: the app is connected
+    agent = logged_in(user)
+    page = agent.get("/accounts/apps/")
+    return agent, f"/accounts/apps/{client.client_id}/revoke/", {"csrfmiddlewaretoken": csrf_token(page)}
 
 
 FORMS = {
@@ -97,6 +104,7 @@ FORMS = {
     "end one session": end_one_session,
     "log out everywhere": page_form("/accounts/sessions/", "/accounts/sessions/logout-everywhere/"),
     "RP-initiated logout confirmation": logout_confirm_form,
+    "revoke app access": revoke_app_access,
 }
 
 

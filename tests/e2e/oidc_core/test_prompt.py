@@ -73,7 +73,7 @@ def test_prompt_none_with_a_trusted_client_answers_a_code(browser, trusted):
 
 def test_prompt_none_after_an_earlier_consent_answers_a_code(browser, confidential):
     code, verifier = code_for(browser, confidential[0])
-    assert exchange(confidential, code, verifier).status_code == 200  # a live token: consent remembered
+    assert exchange(confidential, code, verifier).status_code == 200  # the consent is remembered (oauth.consents)
     response, _, _ = authorize(browser, confidential[0], prompt="none")
     assert redirect_query(response)[1]["code"]
 
