@@ -20,7 +20,6 @@ users of that client share.
 """
 
 import hashlib
-import ipaddress
 import logging
 import math
 from contextlib import contextmanager
@@ -35,13 +34,11 @@ from django.db import connections, router, transaction
 from django.db.models import Q, Sum
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
-from rest_framework.throttling import BaseThrottle
+
+from core import client_ip as client_ip_rule
 
 log = logging.getLogger(__name__)
 
-# An IPv6 client is counted per /64: a subscriber or a LAN gets a whole /64, so counting single
-# addresses would let one client try from 2**64 of them.
-IPV6_PREFIX = 64
 USERNAME_MAX_LENGTH = 150  # accounts.User.username's; a longer one cannot log in anyway
 # Arbitrary, but the same in every process: the first key of the PostgreSQL advisory lock
 # (two-int form, whose key space is apart from the one-bigint locks of oauth.models).
@@ -53,20 +50,9 @@ PER_IP_ATTRIBUTE = "identity_login_per_ip"
 
 
 def client_ip(request):
-    """The client IP that attempts are counted under (AXES_CLIENT_IP_CALLABLE), or None.
-
-    The rule of registration and SSO sessions: DRF's get_ident, which believes X-Forwarded-For
-    only as far as REST_FRAMEWORK["NUM_PROXIES"] says (0 by default: the peer address).
-    """
-    try:
-        address = ipaddress.ip_address(BaseThrottle().get_ident(request) or "")
-    except ValueError:
-        return None
-    if address.version == 6 and address.ipv4_mapped:
-        return str(address.ipv4_mapped)
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/{IPV6_PREFIX}", strict=False).network_address)
-    return str(address)
+    """The client IP that attempts are counted under (AXES_CLIENT_IP_CALLABLE), or None: the
+    project's one rule (core.client_ip.counting_key; IPv6 clients per /64)."""
+    return client_ip_rule.counting_key(request)
 
 
 def attempted_username(request, credentials):
