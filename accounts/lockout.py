@@ -19,7 +19,6 @@ get the (username, IP) count only: their requests come from a client's server, w
 users of that client share.
 """
 
-import hashlib
 import logging
 import math
 from contextlib import contextmanager
@@ -36,13 +35,11 @@ from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
 from core import client_ip as client_ip_rule
+from core import locks
 
 log = logging.getLogger(__name__)
 
 USERNAME_MAX_LENGTH = 150  # accounts.User.username's; a longer one cannot log in anyway
-# Arbitrary, but the same in every process: the first key of the PostgreSQL advisory lock
-# (two-int form, whose key space is apart from the one-bigint locks of oauth.models).
-LOGIN_LOCK_CLASS = 7_331_010
 # The check before the password leaves its (username, IP) failure count on the request.
 PAIR_FAILURES_ATTRIBUTE = "identity_login_failures"
 # Set by browser_login_attempt: this attempt also counts against LOGIN_IP_FAILURE_LIMIT.
@@ -144,11 +141,7 @@ def browser_login_attempt(request, username=None):
         connection = connections[using]
         if connection.vendor == "postgresql":
             named = attempted_username(request, {"username": username} if username is not None else None)
-            pair = f"{named}\n{client_ip(request)}"
-            digest = hashlib.sha256(pair.encode()).digest()
-            key = int.from_bytes(digest[:4], "big", signed=True)
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOGIN_LOCK_CLASS, key])
+            locks.xact_lock(connection, locks.LOGIN_ATTEMPT, locks.key_of(f"{named}\n{client_ip(request)}"))
         yield
 
 
