@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from accounts.admin import UserAdmin as AccountsUserAdmin
+from accounts import admin as accounts_admin
 from core.admin import ReadOnlyAdminMixin
 
 from . import flows
@@ -76,20 +76,14 @@ def _log_out_everywhere(model_admin, request, users):
     model_admin.message_user(request, f"{count} user(s) logged out everywhere.", messages.SUCCESS)
 
 
-User = get_user_model()
-admin.site.unregister(User)
+@admin.action(description="Log selected users out everywhere", permissions=["change"])
+def log_out_everywhere(model_admin, request, queryset):
+    _log_out_everywhere(model_admin, request, queryset)
 
 
-@admin.register(User)
-class UserAdmin(AccountsUserAdmin):
-    """accounts' UserAdmin with the user's SSO sessions inline and a global logout action."""
-
-    inlines = [*AccountsUserAdmin.inlines, SSOSessionInline]
-    actions = [*(AccountsUserAdmin.actions or []), "log_out_everywhere"]
-
-    @admin.action(description="Log selected users out everywhere", permissions=["change"])
-    def log_out_everywhere(self, request, queryset):
-        _log_out_everywhere(self, request, queryset)
+# The user's admin page lists their SSO sessions; the user list offers a global logout.
+accounts_admin.add_user_inline(SSOSessionInline)
+accounts_admin.add_user_action(log_out_everywhere)
 
 
 @admin.register(UserNotBefore)
