@@ -14,6 +14,7 @@ from django.contrib.auth import SESSION_KEY
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.stages import AMR_REQUEST_ATTRIBUTE
 from core import client_ip
 
 from . import revocation
@@ -24,9 +25,9 @@ logger = logging.getLogger(__name__)
 
 # The Django session key under which the browser's SSO session id is kept (server-side only).
 SID_SESSION_KEY = "identity_sso_sid"
-# A lower app (accounts) that knows which methods authenticated the user sets this attribute on
-# the request before calling django.contrib.auth.login, e.g. ["pwd", "otp"]. Default ["pwd"].
-AMR_REQUEST_ATTRIBUTE = "identity_amr"
+# accounts.stages sets AMR_REQUEST_ATTRIBUTE on the request before calling
+# django.contrib.auth.login: the methods that authenticated the user, e.g. ["otp", "pwd"]
+# (default ["pwd"]).
 # last_seen_at (and the idle expiry) move at most this often.
 TOUCH_INTERVAL = timedelta(seconds=60)
 
