@@ -93,7 +93,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "oauth2_provider",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
+    "accounts.mfa",
     "sso",
     "oauth",
     "wellknown",
@@ -184,6 +188,13 @@ LOGIN_REDIRECT_URL = "accounts:profile"
 # A login whose password was right waits this long for its other stages (accounts.stages: a
 # second factor…) before it must start again.
 LOGIN_STAGE_TIMEOUT_SECONDS = env.int("LOGIN_STAGE_TIMEOUT_SECONDS", default=300)
+# Two-factor authentication (accounts/mfa): what an authenticator app shows for this account,
+# "<issuer>: <account>" (the account is the user's username, or "email").
+MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default=SITE_NAME)
+MFA_TOTP_ACCOUNT_FIELD = env("MFA_TOTP_ACCOUNT_FIELD", default="username")
+# django-otp: a code is accepted one 30-second step early or late, around the server's clock. Its
+# drift sync is off: it would let one early or late code shift the window for good.
+OTP_TOTP_SYNC = False
 LOGOUT_REDIRECT_URL = "accounts:logged-out"
 PASSWORD_HASHERS = [
     # Argon2id at OWASP's minimum (19 MiB, t=2, p=1): see accounts/hashers.py.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("", include("wellknown.urls")),
     path("accounts/", include("accounts.urls")),
+    path("accounts/", include("accounts.mfa.urls")),
     path("accounts/", include("sso.urls")),
     path("accounts/", include("oauth.account_urls")),
     path("oauth/", include("oauth.urls")),

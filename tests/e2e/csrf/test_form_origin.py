@@ -95,7 +95,51 @@ def revoke_app_access(user, client):
     return agent, f"/accounts/apps/{client.client_id}/revoke/", {"csrfmiddlewaretoken": csrf_token(page)}
 
 
+def _enrolled(user):
+    from accounts.mfa import flows
+    from accounts.mfa.tests.conftest import code_for
+
+    device = flows.start_totp(user=user)
+    flows.confirm_totp(user=user, code=code_for(device, offset_steps=-1))
+    return device
+
+
+def mfa_code_form(user, client):
+    from accounts.mfa.tests.conftest import code_for
+
+    device = _enrolled(user)
+    agent, path, data = login_form(user, client)
+    assert agent.post(path, data, HTTP_ORIGIN=SAME_ORIGIN)["Location"] == "/accounts/login/code/"
+    page = agent.get("/accounts/login/code/")
+    return (
+        agent,
+        "/accounts/login/code/",
+        {"csrfmiddlewaretoken": csrf_token(page), "code": code_for(device, offset_steps=1)},
+    )
+
+
+def mfa_setup_form(user, client):
+    from accounts.mfa import flows
+    from accounts.mfa.tests.conftest import code_for
+
+    agent, path, data = page_form("/accounts/2fa/totp/")(user, client)
+    return agent, path, {**data, "code": code_for(flows.pending_totp(user))}
+
+
+def mfa_logged_in_form(path, page, **fields):
+    def prepare(user, client):
+        _enrolled(user)
+        agent, _, data = page_form(page)(user, client)
+        return agent, path, {**data, **fields}
+
+    return prepare
+
+
 FORMS = {
+    "two-factor code step": mfa_code_form,
+    "two-factor set-up": mfa_setup_form,
+    "new recovery codes": mfa_logged_in_form("/accounts/2fa/recovery-codes/", "/accounts/2fa/"),
+    "turn off two-factor": mfa_logged_in_form("/accounts/2fa/disable/", "/accounts/2fa/disable/", password=PASSWORD),
     "login": login_form,
     "register": register_form,
     "consent": consent_form,

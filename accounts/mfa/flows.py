@@ -1,0 +1,203 @@
+"""Two-factor use cases. The only writer of django-otp's device tables (TOTPDevice, StaticDevice).
+
+A user has at most one TOTP device, unconfirmed (enrolment started) or confirmed (in use), and,
+once the TOTP device is confirmed, one recovery-code device (django-otp's StaticDevice) holding
+the unused recovery codes. Recovery codes are stored as keyed hashes (HMAC with SECRET_KEY,
+fallbacks accepted), never in clear: a database dump yields none.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from . import recovery_codes, signals, totp
+
+log = logging.getLogger(__name__)
+
+TOTP_NAME = "Authenticator app"
+RECOVERY_NAME = "Recovery codes"
+_HASH_SALT = "identity.mfa.recovery_code"
+WRONG_TOTP = "That code is not right. Enter the current code from your app."
+WRONG_RECOVERY_CODE = "That recovery code is not right, or was used already."
+
+
+class MFAError(Exception):
+    """A refused two-factor operation; the message is safe to show."""
+
+
+class Throttled(MFAError):
+    """Too many wrong codes: try again in `retry_after` seconds."""
+
+    def __init__(self, retry_after):
+        super().__init__("Too many wrong codes. Wait a little and try again.")
+        self.retry_after = max(1, int(retry_after))
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What an authenticator app needs: the URI to scan (also as a QR code) and the secret."""
+
+    uri: str
+    secret: str
+    qr_svg: str
+
+    @property
+    def secret_grouped(self):
+        return totp.grouped(self.secret)
+
+
+def is_enabled(user):
+    """Whether `user` has a confirmed second factor (and must give a code after the password)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def start_totp(*, user):
+    """Begin enrolment: a new unconfirmed TOTP device (an earlier unconfirmed one is replaced).
+    Refused when a confirmed one exists (disable it first)."""
+    with transaction.atomic():
+        if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            raise MFAError("An authenticator app is already set up.")
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        device = TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=False)
+    return device
+
+
+def pending_totp(user):
+    return TOTPDevice.objects.filter(user=user, confirmed=False).first()
+
+
+def enrolment(device):
+    """The enrolment data of an (unconfirmed) device."""
+    secret = totp.secret_base32(device)
+    account = getattr(device.user, settings.MFA_TOTP_ACCOUNT_FIELD, "") or device.user.get_username()
+    uri = totp.otpauth_uri(
+        secret=secret, issuer=settings.MFA_TOTP_ISSUER, account=account, digits=device.digits, period=device.step
+    )
+    return Enrolment(uri=uri, secret=secret, qr_svg=totp.qr_svg(uri, title="QR code to scan with your app"))
+
+
+def confirm_totp(*, user, code):
+    """Confirm the pending device with a current code; returns the new recovery codes (shown
+    once). Raises MFAError (no pending device, wrong code) or Throttled."""
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+        if device is None:
+            raise MFAError("Start the set-up again: it expired or was finished elsewhere.")
+        refusal = _check_totp(device, code)
+        if refusal is None:
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            codes = _replace_recovery_codes(user)
+    if refusal is not None:
+        raise refusal  # after the commit: the failure count stays
+    signals.mfa_enabled.send(sender=confirm_totp, user=user, method="totp")
+    log.info("Two-factor authentication enabled for user %s.", user.pk)
+    return codes
+
+
+def regenerate_recovery_codes(*, user):
+    """New recovery codes for a user with 2FA; the old ones stop working at once."""
+    with transaction.atomic():
+        if not TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).exists():
+            raise MFAError("Set up an authenticator app first.")
+        codes = _replace_recovery_codes(user)
+    log.info("Recovery codes regenerated for user %s.", user.pk)
+    return codes
+
+
+def remaining_recovery_codes(user):
+    return StaticToken.objects.filter(device__user=user, device__name=RECOVERY_NAME).count()
+
+
+def disable(*, user, by, reason="disabled by the user"):
+    """Remove every second factor of `user` (the TOTP device and the recovery codes)."""
+    with transaction.atomic():
+        removed = TOTPDevice.objects.filter(user=user).delete()[0]
+        removed += StaticDevice.objects.filter(user=user).delete()[0]
+    if removed:
+        signals.mfa_disabled.send(sender=disable, user=user, by=by, reason=reason)
+        log.info("Two-factor authentication removed for user %s by user %s (%s).", user.pk, by.pk, reason)
+    return removed
+
+
+def verify(*, user, code):
+    """Check a second-factor code at login: a current TOTP code (each accepted once) or an unused
+    recovery code (consumed). Returns "totp" or "recovery_code"; raises MFAError or Throttled."""
+    code = (code or "").strip()
+    recovery = recovery_codes.normalize(code)
+    if recovery is not None:
+        return _use_recovery_code(user, recovery)
+    with transaction.atomic():
+        # The row lock makes two uses of one code take turns: the second sees last_t moved.
+        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+        if device is None:
+            raise MFAError("Two-factor authentication is not set up.")
+        refusal = _check_totp(device, code)
+    if refusal is not None:
+        raise refusal  # after the commit: the failure count stays
+    return "totp"
+
+
+def _check_totp(device, code):
+    """None if `code` is the device's current code (now used up), else the error to raise once
+    the transaction has committed the failure count."""
+    allowed, details = device.verify_is_allowed()
+    if not allowed:
+        return Throttled(_retry_after(details))
+    digits = "".join(code.split())
+    if not (digits.isdigit() and len(digits) == device.digits):
+        device.throttle_increment(commit=True)
+        return MFAError(WRONG_TOTP)
+    if not device.verify_token(digits):  # counts the failure itself (a growing delay)
+        return MFAError(WRONG_TOTP)
+    return None
+
+
+def _retry_after(details):
+    until = (details or {}).get("locked_until")
+    return (until - timezone.now()).total_seconds() if until else 1
+
+
+def _use_recovery_code(user, code):
+    with transaction.atomic():
+        device = StaticDevice.objects.select_for_update().filter(user=user, name=RECOVERY_NAME).first()
+        if device is None:
+            raise MFAError(WRONG_RECOVERY_CODE)
+        allowed, details = device.verify_is_allowed()
+        if not allowed:
+            raise Throttled(_retry_after(details))
+        # One DELETE: of two simultaneous uses of one code, one deletes the row, the other none.
+        deleted = StaticToken.objects.filter(device=device, token__in=_digests(code)).delete()[0]
+        if deleted:
+            device.throttle_reset(commit=True)
+            remaining = device.token_set.count()
+        else:
+            device.throttle_increment(commit=True)
+    if not deleted:
+        raise MFAError(WRONG_RECOVERY_CODE)
+    signals.recovery_code_used.send(sender=verify, user=user, remaining=remaining)
+    log.warning("User %s logged in with a recovery code (%d left).", user.pk, remaining)
+    return "recovery_code"
+
+
+def _replace_recovery_codes(user):
+    device, _ = StaticDevice.objects.get_or_create(user=user, name=RECOVERY_NAME, defaults={"confirmed": True})
+    device.token_set.all().delete()
+    codes = recovery_codes.generate()
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=_digest(code)) for code in codes)
+    return [recovery_codes.display(code) for code in codes]
+
+
+def _digest(code, secret=None):
+    # 16 hex characters fit django-otp's column: 64 bits of a keyed hash of a 49-bit code.
+    return salted_hmac(_HASH_SALT, code, secret=secret, algorithm="sha256").hexdigest()[:16]
+
+
+def _digests(code):
+    return [_digest(code, secret) for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]]

@@ -1,0 +1,124 @@
+"""Two-factor pages: the code step of a login, and the account's two-factor settings."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from accounts import stages
+
+from . import flows
+from .forms import CodeForm, ConfirmTOTPForm, PasswordForm
+from .stage import KEY
+
+
+def _throttled(request, template, context, exc):
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@sensitive_post_parameters("code")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def authenticate(request):
+    """`/accounts/login/code/`: after the password, a code from the app or a recovery code.
+    Nothing of the session exists until it is right (accounts.stages)."""
+    login = stages.pending(request, stage=KEY)
+    if login is None:
+        messages.info(request, "Your login timed out. Log in again.")
+        return redirect("accounts:login")
+    form = CodeForm(request.POST or None)
+    context = {"form": form}
+    if request.method == "POST" and form.is_valid():
+        try:
+            flows.verify(user=login.user, code=form.cleaned_data["code"])
+        except flows.Throttled as exc:
+            form.add_error(None, str(exc))
+            return _throttled(request, "mfa/authenticate.html", context, exc)
+        except flows.MFAError as exc:
+            form.add_error("code", str(exc))
+        else:
+            return stages.advance(request, stage=KEY, amr=["otp"])
+    status = 400 if request.method == "POST" else 200
+    return render(request, "mfa/authenticate.html", context, status=status)
+
+
+@require_http_methods(["POST"])
+def cancel(request):
+    """Give up a pending login (its code step)."""
+    stages.abandon(request)
+    return redirect("accounts:login")
+
+
+@never_cache
+@login_required
+def overview(request):
+    """`/accounts/2fa/`: whether two-factor authentication is on, and what to do about it."""
+    user = request.user
+    context = {
+        "enabled": flows.is_enabled(user),
+        "remaining": flows.remaining_recovery_codes(user),
+    }
+    return render(request, "mfa/overview.html", context)
+
+
+@sensitive_post_parameters("code")
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def setup(request):
+    """`/accounts/2fa/totp/`: scan the QR code (or type the secret), then confirm a current code.
+    The device is used only once confirmed; the recovery codes are shown once, on this answer."""
+    user = request.user
+    if flows.is_enabled(user):
+        return redirect("mfa:overview")
+    device = flows.pending_totp(user) if request.method == "POST" else None
+    if device is None:
+        device = flows.start_totp(user=user)
+    form = ConfirmTOTPForm(request.POST or None)
+    context = {"form": form, "enrolment": flows.enrolment(device)}
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = flows.confirm_totp(user=user, code=form.cleaned_data["code"])
+        except flows.Throttled as exc:
+            form.add_error(None, str(exc))
+            return _throttled(request, "mfa/setup.html", context, exc)
+        except flows.MFAError as exc:
+            form.add_error("code", str(exc))
+        else:
+            return render(request, "mfa/recovery_codes.html", {"codes": codes, "first": True})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "mfa/setup.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_http_methods(["POST"])
+def regenerate(request):
+    """New recovery codes (the old ones stop working), shown once."""
+    try:
+        codes = flows.regenerate_recovery_codes(user=request.user)
+    except flows.MFAError as exc:
+        messages.error(request, str(exc))
+        return redirect("mfa:overview")
+    return render(request, "mfa/recovery_codes.html", {"codes": codes, "first": False})
+
+
+@sensitive_post_parameters("password")
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def disable(request):
+    """Turn two-factor authentication off: the password is asked again."""
+    if not flows.is_enabled(request.user):
+        return redirect("mfa:overview")
+    form = PasswordForm(request.POST or None, user=request.user, request=request)
+    if request.method == "POST" and form.is_valid():
+        flows.disable(user=request.user, by=request.user)
+        messages.success(request, "Two-factor authentication is off.")
+        return redirect("mfa:overview")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "mfa/disable.html", {"form": form}, status=status)
