@@ -10,13 +10,20 @@ from .signals import password_change_by
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ("username", "email", "subject", "is_active", "is_staff", "last_login")
+    list_display = ("username", "email", "email_verified", "subject", "is_active", "is_staff", "last_login")
+    list_filter = ("email_verified", *DjangoUserAdmin.list_filter)
     search_fields = ("username", "email", "subject")
     readonly_fields = ("subject", "last_login", "date_joined")
-    fieldsets = DjangoUserAdmin.fieldsets + (("Identity", {"fields": ("subject",)}),)
+    fieldsets = DjangoUserAdmin.fieldsets + (("Identity", {"fields": ("subject", "email_verified")}),)
     # Plain multiple selects: Django's two-box filter widget puts aria-label on a bare <span>
     # (axe-core: aria-prohibited-attr, serious), and screen-reader users lose the choices.
     filter_horizontal = ()
+
+    def save_model(self, request, obj, form, change):
+        # A new address is not verified because the old one was, unless the operator says so.
+        if change and "email" in form.changed_data and "email_verified" not in form.changed_data:
+            obj.email_verified = False
+        super().save_model(request, obj, form, change)
 
     def user_change_password(self, request, id, form_url=""):
         # The save announces the change (accounts.signals); the administrator's own browser
