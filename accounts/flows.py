@@ -137,11 +137,12 @@ def reset_password(*, request, user, password):
 
 def update_profile(*, user, first_name, last_name, email):
     """Save the user's name and address. A new address is unverified until its link is
-    followed (mailed now); the old address is told of the change. Returns whether the address
+    followed (mailed now); the old address, if it was verified, is told of the change (an
+    unverified one may not be the user's). Returns whether the address
     changed. Raises ProfileError when the address belongs to another user (case-insensitive,
     as the User model's constraint)."""
     User = get_user_model()
-    old_email = user.email
+    old_email, old_verified = user.email, user.email_verified
     changed = email != old_email
     if changed and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
         raise ProfileError({"email": [EMAIL_TAKEN]})
@@ -159,6 +160,6 @@ def update_profile(*, user, first_name, last_name, email):
         raise ProfileError({"email": [EMAIL_TAKEN]}) from None
     if changed:
         send_verification_email(user=user)
-        if old_email:
+        if old_email and old_verified:
             mail.send(to=old_email, template_prefix="email_changed", context={"user": user, "old_email": old_email})
     return changed

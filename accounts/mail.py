@@ -4,8 +4,8 @@ request thread.
 Sending in the background keeps a page's answer time independent of whether a mail was sent
 at all: the password reset page answers an unknown address and a known one in the same time,
 however slow the SMTP server is (no user enumeration by timing). The price: a mail still queued
-when its process stops is lost, which a person notices and asks for again (every mail here can
-be asked for again). Sending failures are logged (without the message: it holds a link).
+when its process is killed is lost (a normal exit waits for it), which a person notices and asks
+for again (every mail here can be asked for again). Sending failures are logged (without the message: it holds a link).
 
 Every link in a mail is built on ISSUER, never on the request's Host header.
 """

@@ -64,6 +64,13 @@ def test_changing_the_email_unverifies_it_and_mails_both_addresses(browser, user
     assert user.email_verified
 
 
+def test_an_unverified_old_address_gets_no_notice(browser, user):
+    """It may not be the user's: a typo at registration, someone else's mailbox."""
+    save(browser, email="new.address@example.com")
+    [verify] = sent_mail()
+    assert verify.to == ["new.address@example.com"]
+
+
 def test_an_old_link_does_not_verify_a_new_address(browser, user):
     flows.send_verification_email(user=user)
     old_link = link_in(sent_mail()[0])
