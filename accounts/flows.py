@@ -12,6 +12,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from . import lockout, mail, verification
 from .forms import PasswordResetForm
 
+SUBJECT_MAX_LENGTH = 64  # accounts.User.subject's
 EMAIL_TAKEN = "A user with that email address already exists."
 
 
@@ -94,6 +95,10 @@ def user_for_reset_uid(uidb64):
     try:
         subject = force_str(urlsafe_base64_decode(uidb64))
     except (TypeError, ValueError, UnicodeDecodeError):
+        return None
+    # A subject is a UUID string: anything else (NUL, which PostgreSQL refuses in a literal, or
+    # a long string) names nobody and is not looked up.
+    if not subject or len(subject) > SUBJECT_MAX_LENGTH or not subject.isprintable():
         return None
     return get_user_model().objects.filter(subject=subject, is_active=True).first()
 

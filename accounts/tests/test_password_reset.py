@@ -172,6 +172,9 @@ def test_an_expired_link_is_refused(browser, user, settings, monkeypatch):
     [
         "/accounts/password/reset/bm90LWEtdXNlcg/abc-123/",  # unknown user
         "/accounts/password/reset/%%%/abc-123/",  # not base64
+        "/accounts/password/reset/AA/abc-123/",  # a NUL (PostgreSQL refuses it in a literal)
+        "/accounts/password/reset/" + "QUFB" * 30 + "/abc-123/",  # longer than a subject
+        "/accounts/password/reset/__8/abc-123/",  # not UTF-8
         "/accounts/password/reset/{uid}/abc-123/",  # a bad token
         "/accounts/password/reset/{uid}/set-password/",  # no token in the session
     ],
