@@ -99,13 +99,13 @@ def test_the_answer_does_not_wait_for_the_mail(browser, user, monkeypatch):
     original = EmailBackend.send_messages
 
     def slow(self, messages):
-        time.sleep(0.5)
+        time.sleep(2)
         return original(self, messages)
 
     monkeypatch.setattr(EmailBackend, "send_messages", slow)
     started = time.monotonic()
     assert ask(browser, user.email).status_code == 302
-    assert time.monotonic() - started < 0.4
+    assert time.monotonic() - started < 1.5
     assert len(sent_mail()) == 1
 
 
