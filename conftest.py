@@ -94,6 +94,16 @@ def _fast_hashers_and_clean_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def _mail_sent_within_its_test():
+    """accounts.mail sends from a background thread: a test's mail lands in its own outbox,
+    never in the next test's."""
+    yield
+    from accounts.mail import wait_until_sent
+
+    wait_until_sent()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_keys():
     keys.reset()
     tokens.forget_verified_tokens()

@@ -30,13 +30,20 @@ def add_user_action(action):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ("username", "email", "subject", "is_active", "is_staff", "last_login")
+    list_display = ("username", "email", "email_verified", "subject", "is_active", "is_staff", "last_login")
+    list_filter = ("email_verified", *DjangoUserAdmin.list_filter)
     search_fields = ("username", "email", "subject")
     readonly_fields = ("subject", "last_login", "date_joined")
-    fieldsets = DjangoUserAdmin.fieldsets + (("Identity", {"fields": ("subject",)}),)
+    fieldsets = DjangoUserAdmin.fieldsets + (("Identity", {"fields": ("subject", "email_verified")}),)
     # Plain multiple selects: Django's two-box filter widget puts aria-label on a bare <span>
     # (axe-core: aria-prohibited-attr, serious), and screen-reader users lose the choices.
     filter_horizontal = ()
+
+    def save_model(self, request, obj, form, change):
+        # A new address is not verified because the old one was, unless the operator says so.
+        if change and "email" in form.changed_data and "email_verified" not in form.changed_data:
+            obj.email_verified = False
+        super().save_model(request, obj, form, change)
 
     def get_inlines(self, request, obj):
         return [*super().get_inlines(request, obj), *_inlines]

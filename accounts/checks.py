@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 
 
 @register()
@@ -21,6 +21,38 @@ def check_login_lockout_settings(app_configs, **kwargs):
                 "successful login would delete every failure from its IP. The per-IP count is "
                 "accounts.lockout.LoginAttemptHandler's (LOGIN_IP_FAILURE_LIMIT).",
                 id="accounts.E002",
+            )
+        )
+    return problems
+
+
+# Backends with which no mail ever reaches anyone.
+LOCAL_EMAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+}
+
+
+@register()
+def check_email_settings(app_configs, **kwargs):
+    problems = []
+    if getattr(settings, "EMAIL_USE_TLS", False) and getattr(settings, "EMAIL_USE_SSL", False):
+        problems.append(
+            Error(
+                "EMAIL_USE_TLS and EMAIL_USE_SSL are both set: choose one (STARTTLS, usually on port 587, "
+                "or implicit TLS, usually on port 465).",
+                id="accounts.E003",
+            )
+        )
+    if not settings.DEBUG and settings.EMAIL_BACKEND in LOCAL_EMAIL_BACKENDS:
+        problems.append(
+            Warning(
+                f"DEBUG is off but mail goes to {settings.EMAIL_BACKEND}: password reset and email "
+                "verification mail never leaves this server.",
+                hint="Set EMAIL_URL (e.g. smtp+tls://user:password@smtp.example.com:587) or EMAIL_HOST.",
+                id="accounts.W001",
             )
         )
     return problems

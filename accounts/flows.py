@@ -1,8 +1,19 @@
-"""Account use cases: registration."""
+"""Account use cases: registration, email verification, password reset, the profile."""
 
+from axes.utils import reset as reset_login_failures
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+
+from . import lockout, mail, verification
+from .forms import PasswordResetForm
+
+SUBJECT_MAX_LENGTH = 64  # accounts.User.subject's
+EMAIL_TAKEN = "A user with that email address already exists."
 
 
 class RegistrationError(Exception):
@@ -13,14 +24,19 @@ class RegistrationError(Exception):
         self.errors = errors
 
 
+class ProfileError(RegistrationError):
+    """A profile change refused; `errors` maps field names to lists of messages."""
+
+
 def register_user(*, username, email, password):
-    """Create an active user after checking uniqueness (case-insensitive) and password rules."""
+    """Create an active user after checking uniqueness (case-insensitive) and password rules,
+    and mail them a link to verify their address."""
     User = get_user_model()
     errors = {}
     if User.objects.filter(username__iexact=username).exists():
         errors["username"] = ["A user with that username already exists."]
     if email and User.objects.filter(email__iexact=email).exists():
-        errors["email"] = ["A user with that email address already exists."]
+        errors["email"] = [EMAIL_TAKEN]
     candidate = User(username=username, email=email)
     try:
         password_validation.validate_password(password, user=candidate)
@@ -30,7 +46,125 @@ def register_user(*, username, email, password):
         raise RegistrationError(errors)
     try:
         with transaction.atomic():
-            return User.objects.create_user(username=username, email=email, password=password)
+            user = User.objects.create_user(username=username, email=email, password=password)
     except IntegrityError:
         # Lost a race with a concurrent registration of the same name.
         raise RegistrationError({"username": ["A user with that username or email already exists."]}) from None
+    send_verification_email(user=user)
+    return user
+
+
+# --- Email verification ----------------------------------------------------------------------
+
+
+def send_verification_email(*, user):
+    """Mail `user` a link that verifies their current address; False when there is nothing to
+    verify (no address, or already verified)."""
+    if not user.email or user.email_verified:
+        return False
+    url = mail.absolute_url("accounts:verify-email", token=verification.make_token(user))
+    hours = max(1, settings.EMAIL_VERIFICATION_TIMEOUT // 3600)
+    mail.send(to=user.email, template_prefix="verify_email", context={"user": user, "url": url, "hours": hours})
+    return True
+
+
+def verify_email(*, token):
+    """Mark the address `token` was mailed to as verified; returns its user.
+
+    Raises verification.InvalidToken for a forged or expired link, or one for an address the
+    user no longer has. The update is conditional on the address, so a change of email racing
+    with the click cannot leave the new address verified."""
+    user = verification.user_for_token(token)
+    if not user.email_verified:
+        User = get_user_model()
+        User.objects.filter(pk=user.pk, email=user.email).update(email_verified=True)
+        user.email_verified = True
+    return user
+
+
+# --- Password reset --------------------------------------------------------------------------
+
+
+def reset_uid(user):
+    """The user part of a reset link: the subject, not the pk (which would count the users)."""
+    return urlsafe_base64_encode(force_bytes(user.subject))
+
+
+def user_for_reset_uid(uidb64):
+    """The active user a reset link's user part names, or None."""
+    try:
+        subject = force_str(urlsafe_base64_decode(uidb64))
+    except (TypeError, ValueError, UnicodeDecodeError):
+        return None
+    # A subject is a UUID string: anything else (NUL, which PostgreSQL refuses in a literal, or
+    # a long string) names nobody and is not looked up.
+    if not subject or len(subject) > SUBJECT_MAX_LENGTH or not subject.isprintable():
+        return None
+    return get_user_model().objects.filter(subject=subject, is_active=True).first()
+
+
+def request_password_reset(*, email):
+    """Mail a reset link to each active user with a usable password whose address is `email`
+    (case-insensitively, as Django's form matches it). Says nothing about whether one exists:
+    the caller answers the same either way, and the mail leaves from a background thread, so
+    the time of the answer does not tell either (only a lookup and, for a known address, the
+    rendering of a short template differ: well under a millisecond against the noise of a
+    request)."""
+    minutes = max(1, settings.PASSWORD_RESET_TIMEOUT // 60)
+    for user in PasswordResetForm().get_users(email):
+        url = mail.absolute_url(
+            "accounts:password-reset-confirm", uidb64=reset_uid(user), token=default_token_generator.make_token(user)
+        )
+        context = {"user": user, "url": url, "minutes": minutes}
+        mail.send(to=user.email, template_prefix="password_reset", context=context)
+
+
+def reset_password(*, request, user, password):
+    """Set the password chosen through a reset link.
+
+    The save announces a password change by no logged-in browser of the user's
+    (accounts.signals.password_changed with request=None): sso ends every session of the user,
+    this browser's included, and every earlier token is refused. The link was mailed to the
+    user's current address (Django's token covers it), so that address is now verified too.
+    The login lockout of this username from this client IP is lifted: the person just proved
+    they receive the account's mail, and their failures were against the old password.
+    """
+    user.set_password(password)
+    user.email_verified = bool(user.email)
+    user.save()
+    username = lockout.attempted_username(request, {"username": user.get_username()})
+    reset_login_failures(ip=lockout.client_ip(request), username=username)
+    return user
+
+
+# --- The profile -----------------------------------------------------------------------------
+
+
+def update_profile(*, user, first_name, last_name, email):
+    """Save the user's name and address. A new address is unverified until its link is
+    followed (mailed now); the old address, if it was verified, is told of the change (an
+    unverified one may not be the user's). Returns whether the address
+    changed. Raises ProfileError when the address belongs to another user (case-insensitive,
+    as the User model's constraint)."""
+    User = get_user_model()
+    old_email, old_verified = user.email, user.email_verified
+    changed = email != old_email
+    if changed and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        raise ProfileError({"email": [EMAIL_TAKEN]})
+    user.first_name, user.last_name = first_name, last_name
+    fields = ["first_name", "last_name"]
+    if changed:
+        user.email, user.email_verified = email, False
+        fields += ["email", "email_verified"]
+    try:
+        with transaction.atomic():
+            user.save(update_fields=fields)
+    except IntegrityError:
+        # Lost a race with another user taking the same address.
+        user.refresh_from_db()
+        raise ProfileError({"email": [EMAIL_TAKEN]}) from None
+    if changed:
+        send_verification_email(user=user)
+        if old_email and old_verified:
+            mail.send(to=old_email, template_prefix="email_changed", context={"user": user, "old_email": old_email})
+    return changed

@@ -61,3 +61,24 @@ class PasswordChangeForm(PlainLabels, auth_forms.PasswordChangeForm):
         if checked is None or checked.pk != self.user.pk:
             raise forms.ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
         return old_password
+
+
+class PasswordResetForm(PlainLabels, auth_forms.PasswordResetForm):
+    """Django's form; the mail is accounts.flows.request_password_reset's (save() is not used)."""
+
+
+class SetPasswordForm(PlainLabels, auth_forms.SetPasswordForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].widget.attrs["autofocus"] = True
+        self.fields["new_password2"].label = "New password again"
+
+
+class ProfileForm(PlainLabels, forms.Form):
+    first_name = forms.CharField(
+        label="First name", max_length=150, required=False, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+    )
+    last_name = forms.CharField(
+        label="Last name", max_length=150, required=False, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+    )
+    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))

@@ -22,6 +22,13 @@ class User(AbstractUser):
 
     subject = models.CharField(max_length=64, unique=True, default=new_subject, editable=False, verbose_name="subject")
     email = models.EmailField("email address", blank=True)
+    # Set by following the link mailed to `email` (accounts.verification) or by completing a
+    # password reset (whose link was mailed there too); cleared whenever `email` changes.
+    email_verified = models.BooleanField(
+        "email verified",
+        default=False,
+        help_text="Whether the user proved they receive mail at this address (the email_verified claim).",
+    )
 
     objects = UserManager()
 

@@ -13,4 +13,5 @@ class UserSerializer(serializers.Serializer):
     sub = serializers.CharField(source="subject")
     username = serializers.CharField()
     email = serializers.EmailField()
+    email_verified = serializers.BooleanField()
     date_joined = serializers.DateTimeField()

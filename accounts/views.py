@@ -1,7 +1,7 @@
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
-from django.contrib import auth
+from django.contrib import auth, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
@@ -10,12 +10,13 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import flows, lockout, login_context, stages, throttling
-from .forms import LoginForm, PasswordChangeForm, RegistrationForm
+from . import flows, lockout, login_context, stages, throttling, verification
+from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, ProfileForm, RegistrationForm, SetPasswordForm
 from .serializers import RegistrationSerializer, UserSerializer
 from .signals import password_change_by
 
@@ -120,10 +121,157 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "accounts/password_change_done.html"
 
 
+# --- Password reset (Django's views and token, default_token_generator) -----------------------
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """`/accounts/password/reset/`: ask for a reset link. The answer is the same page whether or
+    not an account has the address, and comes as fast (accounts.flows.request_password_reset);
+    requests are throttled per client IP and per address (429)."""
+
+    template_name = "accounts/password_reset.html"
+    form_class = PasswordResetForm
+    success_url = reverse_lazy("accounts:password-reset-sent")
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"]
+        if not throttling.password_reset_allowed(self.request, email=email):
+            form.add_error(None, "Too many password reset requests. Try again later.")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        flows.request_password_reset(email=email)
+        return HttpResponseRedirect(self.get_success_url())
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class PasswordResetSentView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_sent.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The link in the mail. Django's view moves the token from the URL into the session and
+    redirects to a URL without it (no token in a Referer or in the history of the page with the
+    form). A completed reset ends every session and refuses every earlier token of the user
+    (accounts.flows.reset_password); nobody is logged in: the person logs in with the new
+    password, which also checks it works."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    form_class = SetPasswordForm
+    success_url = reverse_lazy("accounts:password-reset-complete")
+    post_reset_login = False
+
+    def get_user(self, uidb64):
+        return flows.user_for_reset_uid(uidb64)
+
+    def form_valid(self, form):
+        flows.reset_password(request=self.request, user=self.user, password=form.cleaned_data["new_password1"])
+        self.request.session.pop(auth_views.INTERNAL_RESET_SESSION_TOKEN, None)
+        return HttpResponseRedirect(self.get_success_url())
+
+    def render_to_response(self, context, **kwargs):
+        if not context.get("validlink"):
+            kwargs["status"] = 400  # an invalid, expired or used link
+        elif context["form"].errors:
+            kwargs["status"] = 400
+        return super().render_to_response(context, **kwargs)
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+# --- Email verification ----------------------------------------------------------------------
+
+VERIFY_SESSION_KEY = "identity_verify_email_token"
+MAX_TOKEN_LENGTH = 512  # ours are about 150 characters
+
+
+@never_cache
+def verify_email_link(request, token):
+    """`/accounts/verify-email/<token>/`, the link in the mail: as Django's password reset does,
+    the token moves into the session and the browser goes on to a URL without it."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        return _invalid_verification(request)
+    try:
+        verification.user_for_token(token)
+    except verification.InvalidToken:
+        return _invalid_verification(request)
+    request.session[VERIFY_SESSION_KEY] = token
+    return HttpResponseRedirect(reverse("accounts:verify-email-confirm"))
+
+
+@csrf_protect
+@never_cache
+def verify_email_confirm(request):
+    """`/accounts/verify-email/`: "this address belongs to this account", confirmed by a POST.
+
+    A click is asked for because mail scanners follow every link they see: a GET that verified
+    would let anyone who registered with someone else's address have it verified by that
+    person's mail filter."""
+    token = request.session.get(VERIFY_SESSION_KEY, "")
+    try:
+        user = verification.user_for_token(token) if request.method != "POST" else flows.verify_email(token=token)
+    except verification.InvalidToken:
+        return _invalid_verification(request)
+    if request.method != "POST":
+        return render(request, "accounts/verify_email.html", {"account": user})
+    request.session.pop(VERIFY_SESSION_KEY, None)
+    messages.success(request, f"Your email address {user.email} is verified.")
+    if request.user.is_authenticated and request.user.pk == user.pk:
+        return HttpResponseRedirect(reverse("accounts:profile"))
+    return HttpResponseRedirect(reverse("accounts:login"))
+
+
+def _invalid_verification(request):
+    return render(request, "accounts/verify_email_invalid.html", status=400)
+
+
+@require_POST
+@csrf_protect
+@never_cache
+@login_required
+def resend_verification(request):
+    """`POST /accounts/verify-email/resend/`: mail the verification link again (throttled per user)."""
+    user = request.user
+    if user.email_verified or not user.email:
+        note = "Your email address is already verified." if user.email else "Add an email address first."
+        messages.info(request, note)
+        return HttpResponseRedirect(reverse("accounts:profile"))
+    if not throttling.verification_email_allowed(request, user=user):
+        context = {"form": ProfileForm(initial=_profile_initial(user)), "resend_error": True}
+        return render(request, "accounts/profile.html", context, status=429)
+    flows.send_verification_email(user=user)
+    messages.success(request, f"We sent a new verification link to {user.email}.")
+    return HttpResponseRedirect(reverse("accounts:profile"))
+
+
+# --- The profile -----------------------------------------------------------------------------
+
+
+def _profile_initial(user):
+    return {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
+
+
+@csrf_protect
 @never_cache
 @login_required
 def profile(request):
-    return render(request, "accounts/profile.html", {"user": request.user})
+    """`/accounts/profile/`: the account, and the form that changes the name and the address."""
+    user = request.user
+    form = ProfileForm(request.POST if request.method == "POST" else None, initial=_profile_initial(user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = flows.update_profile(user=user, **form.cleaned_data)
+        except flows.ProfileError as exc:
+            for field, errors in exc.errors.items():
+                for message in errors:
+                    form.add_error(field, message)
+        else:
+            note = f" We sent a link to {user.email} to verify the new address." if changed else ""
+            messages.success(request, "Your changes have been saved." + note)
+            return HttpResponseRedirect(reverse("accounts:profile"))
+    return render(request, "accounts/profile.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @sensitive_post_parameters("password")

@@ -212,6 +212,43 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "accounts.validators.MaximumLengthValidator"},
 ]
 REGISTRATION_OPEN = env.bool("REGISTRATION_OPEN", default=True)
+# Password reset links (Django's token: dies once the password or the email changes or the user
+# logs in) and email verification links (accounts.verification) are valid this long.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=3600)
+EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT_SECONDS", default=3 * 24 * 3600)
+
+# --- Email (accounts/mail.py: password reset, email verification) ---------------------------
+# With no environment, mail is printed to the console (development). EMAIL_URL (or the file
+# in EMAIL_URL_FILE: it holds the password), e.g. smtp+tls://user:password@smtp.example.com:587,
+# says everything about the SMTP server; without it, EMAIL_HOST and friends do. The check
+# accounts.W001 warns when DEBUG is off and mail would never leave this process.
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+_email_url = _secret("EMAIL_URL")
+if _email_url:
+    _email = environ.Env.email_url_config(_email_url)
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+    EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+    EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+    EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+    EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+    EMAIL_PORT = _email["EMAIL_PORT"]
+    EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"] or None  # filemail:///path/to/dir
+elif env("EMAIL_HOST", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env("EMAIL_HOST")
+    EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = _secret("EMAIL_HOST_PASSWORD") or ""
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+    EMAIL_PORT = env.int("EMAIL_PORT", default=None)
+if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend" and not EMAIL_PORT:
+    EMAIL_PORT = 465 if EMAIL_USE_SSL else 587 if EMAIL_USE_TLS else 25
+# Seconds an SMTP connection may block (Django's default is forever); mail is sent off the
+# request thread (accounts.mail), so a slow server delays the mail, not the page.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="identity <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Login throttling (django-axes, extended by accounts/lockout.py) -------------------------
 # Failed logins are counted per (username, client IP): after LOGIN_FAILURE_LIMIT of them, that
@@ -408,7 +445,15 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "DEFAULT_THROTTLE_RATES": {"registration": env("REGISTRATION_RATE", default="20/hour")},
+    "DEFAULT_THROTTLE_RATES": {
+        "registration": env("REGISTRATION_RATE", default="20/hour"),
+        # Password reset requests per client IP, and per address asked for (whether or not an
+        # account has it: the limit tells nothing about accounts, and no inbox gets flooded).
+        "password_reset": env("PASSWORD_RESET_RATE", default="10/hour"),
+        "password_reset_address": env("PASSWORD_RESET_ADDRESS_RATE", default="3/hour"),
+        # "Send the verification email again", per user.
+        "verification_email": env("VERIFICATION_EMAIL_RATE", default="5/hour"),
+    },
     # How many proxies in front of us append to X-Forwarded-For. DRF's default (None) takes
     # the whole header from the client, so anyone could dodge a throttle by varying it.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),

@@ -388,8 +388,9 @@ class Validator(OAuth2Validator):
         }
         claims = {name: value for name, value in claims.items() if value}
         if user.email:
-            # Nothing here proves that a user controls their address (no verification mail).
-            claims["email_verified"] = False
+            # True once the user followed the link mailed to this address (accounts.verification);
+            # a change of address clears it.
+            claims["email_verified"] = user.email_verified
         return claims
 
     def authentication_context(self, request):

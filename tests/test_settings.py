@@ -57,6 +57,8 @@ def production_env(tmp_path):
         "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
         "SECURE_HSTS_PRELOAD": "true",
         "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO,https",
+        "EMAIL_URL": "smtp+tls://identity:mail-password@smtp.example.com:587",
+        "DEFAULT_FROM_EMAIL": "Example ID <id@example.com>",
         "VAR_DIR": str(tmp_path),
     }
 
@@ -151,3 +153,97 @@ def test_production_with_an_imported_key_needs_no_signing_key_setting(production
     result = manage("check", env={**env, "KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode()})
     assert result.returncode != 0
     assert "oauth.E001" in result.stderr + result.stdout
+
+
+# --- Email -----------------------------------------------------------------------------------
+
+EMAIL_SETTINGS = (
+    "import django; django.setup(); from django.conf import settings as s; import json; "
+    "print(json.dumps({n: getattr(s, n, None) for n in ('EMAIL_BACKEND', 'EMAIL_HOST', 'EMAIL_PORT', "
+    "'EMAIL_HOST_USER', 'EMAIL_HOST_PASSWORD', 'EMAIL_USE_TLS', 'EMAIL_USE_SSL', 'EMAIL_TIMEOUT', "
+    "'DEFAULT_FROM_EMAIL')}))"
+)
+
+
+def email_settings(env):
+    import json
+
+    base = {name: os.environ[name] for name in INHERITED if name in os.environ}
+    result = subprocess.run(
+        [sys.executable, "-c", EMAIL_SETTINGS],
+        cwd=BASE_DIR,
+        env={**base, **env, "DJANGO_SETTINGS_MODULE": "identity.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_mail_goes_to_the_console_with_no_environment(tmp_path):
+    mail = email_settings({"VAR_DIR": str(tmp_path)})
+    assert mail["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+    assert mail["EMAIL_TIMEOUT"] == 10
+
+
+def test_email_url_configures_smtp(tmp_path):
+    mail = email_settings(
+        {
+            "VAR_DIR": str(tmp_path),
+            "EMAIL_URL": "smtp+tls://user%40example.com:p%40ss@smtp.example.com:2587",
+            "EMAIL_TIMEOUT": "5",
+            "DEFAULT_FROM_EMAIL": "ID <id@example.com>",
+        }
+    )
+    assert mail == {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "smtp.example.com",
+        "EMAIL_PORT": 2587,
+        "EMAIL_HOST_USER": "user@example.com",
+        "EMAIL_HOST_PASSWORD": "p@ss",
+        "EMAIL_USE_TLS": True,
+        "EMAIL_USE_SSL": False,
+        "EMAIL_TIMEOUT": 5,
+        "DEFAULT_FROM_EMAIL": "ID <id@example.com>",
+    }
+
+
+def test_email_url_from_a_file(tmp_path):
+    url_file = tmp_path / "email_url"
+    url_file.write_text("smtp+ssl://user:secret@smtp.example.com\n")
+    mail = email_settings({"VAR_DIR": str(tmp_path), "EMAIL_URL_FILE": str(url_file)})
+    assert (mail["EMAIL_HOST"], mail["EMAIL_PORT"], mail["EMAIL_USE_SSL"]) == ("smtp.example.com", 465, True)
+    assert mail["EMAIL_HOST_PASSWORD"] == "secret"
+
+
+def test_email_host_and_a_password_file(tmp_path):
+    password_file = tmp_path / "smtp_password"
+    password_file.write_text("from-a-file\n")
+    env = {
+        "VAR_DIR": str(tmp_path),
+        "EMAIL_HOST": "mail.example.com",
+        "EMAIL_HOST_USER": "identity",
+        "EMAIL_HOST_PASSWORD_FILE": str(password_file),
+        "EMAIL_USE_TLS": "true",
+    }
+    mail = email_settings(env)
+    assert mail["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert (mail["EMAIL_HOST"], mail["EMAIL_PORT"], mail["EMAIL_HOST_USER"]) == ("mail.example.com", 587, "identity")
+    assert (mail["EMAIL_HOST_PASSWORD"], mail["EMAIL_USE_TLS"], mail["EMAIL_USE_SSL"]) == ("from-a-file", True, False)
+    mail = email_settings({**env, "EMAIL_HOST_PASSWORD": "from-the-env", "EMAIL_PORT": "25"})
+    assert (mail["EMAIL_HOST_PASSWORD"], mail["EMAIL_PORT"]) == ("from-the-env", 25)
+
+
+def test_production_without_mail_settings_warns(production_env):
+    env = {k: v for k, v in production_env.items() if k != "EMAIL_URL"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "accounts.W001" in result.stderr + result.stdout
+
+
+def test_tls_and_ssl_together_are_an_error(tmp_path):
+    env = {"VAR_DIR": str(tmp_path), "EMAIL_HOST": "mail.example.com", "EMAIL_USE_TLS": "1", "EMAIL_USE_SSL": "1"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "accounts.E003" in result.stderr + result.stdout

@@ -30,3 +30,23 @@ def login(browser, username, password, **extra):
     """Fetch the login page and post the credentials with its CSRF token, as a browser does."""
     token = csrf_token(browser.get(LOGIN))
     return browser.post(LOGIN, {"username": username, "password": password, "csrfmiddlewaretoken": token, **extra})
+
+
+_LINK = re.compile(r"https?://\S+")
+
+
+def sent_mail():
+    """The mail sent so far (Django's locmem outbox), once the background sender is done."""
+    from django.core import mail
+
+    from accounts.mail import wait_until_sent
+
+    wait_until_sent()
+    return mail.outbox
+
+
+def link_in(message):
+    """The one link in a mail's body."""
+    links = _LINK.findall(message.body)
+    assert len(links) == 1, message.body
+    return links[0]

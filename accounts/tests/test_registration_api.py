@@ -21,7 +21,8 @@ def test_register_returns_the_new_user_without_password(client):
     response = register(client)
     assert response.status_code == 201, response.content
     body = response.json()
-    assert set(body) == {"sub", "username", "email", "date_joined"}
+    assert set(body) == {"sub", "username", "email", "email_verified", "date_joined"}
+    assert body["email_verified"] is False
     user = get_user_model().objects.get(username="newcomer")
     assert body["sub"] == user.subject
     assert body["username"] == "newcomer"

@@ -24,6 +24,15 @@ class ConfirmStage:
         return HttpResponseRedirect("/test-stage/")
 
 
+@pytest.fixture(autouse=True)
+def _only_the_tests_stages():
+    # The project's own stages (two-factor) stay out: these tests are about the mechanism.
+    saved = stages.registered()
+    stages._stages[:] = []
+    yield
+    stages._stages[:] = saved
+
+
 @pytest.fixture
 def stage():
     registered = ConfirmStage()

@@ -135,6 +135,40 @@ def mfa_logged_in_form(path, page, **fields):
     return prepare
 
 
+def profile_form(user, client):
+    agent, path, data = page_form("/accounts/profile/")(user, client)
+    return agent, path, {**data, "first_name": "Ada", "last_name": "Lovelace", "email": user.email}
+
+
+def resend_verification_form(user, client):
+    return page_form("/accounts/profile/", "/accounts/verify-email/resend/")(user, client)
+
+
+def password_reset_form(user, client):
+    agent, path, data = anonymous("/accounts/password/reset/")(user, client)
+    return agent, path, {**data, "email": user.email}
+
+
+def password_reset_confirm_form(user, client):
+    from django.contrib.auth.tokens import default_token_generator
+
+    from accounts.flows import reset_uid
+
+    agent = browser()
+    link = f"/accounts/password/reset/{reset_uid(user)}/{default_token_generator.make_token(user)}/"
+    path = agent.get(link)["Location"]  # the token moves into the session
+    new = "a brand new passphrase 42"
+    return agent, path, {"csrfmiddlewaretoken": csrf_token(agent.get(path)), "new_password1": new, "new_password2": new}
+
+
+def verify_email_form(user, client):
+    from accounts.verification import make_token
+
+    agent = browser()
+    path = agent.get(f"/accounts/verify-email/{make_token(user)}/")["Location"]
+    return agent, path, {"csrfmiddlewaretoken": csrf_token(agent.get(path))}
+
+
 FORMS = {
     "two-factor code step": mfa_code_form,
     "two-factor set-up": mfa_setup_form,
@@ -149,6 +183,11 @@ FORMS = {
     "log out everywhere": page_form("/accounts/sessions/", "/accounts/sessions/logout-everywhere/"),
     "RP-initiated logout confirmation": logout_confirm_form,
     "revoke app access": revoke_app_access,
+    "profile": profile_form,
+    "resend verification email": resend_verification_form,
+    "password reset request": password_reset_form,
+    "password reset new password": password_reset_confirm_form,
+    "email verification": verify_email_form,
 }
 
 

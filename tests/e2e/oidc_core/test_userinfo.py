@@ -47,6 +47,19 @@ def test_claims_by_scope_profile_and_email(browser, confidential, named_user, me
     }
 
 
+def test_email_verified_is_true_once_the_address_is_verified_and_false_again_after_a_change(
+    browser, confidential, user
+):
+    from accounts import flows, verification
+
+    flows.verify_email(token=verification.make_token(user))
+    token = oidc_tokens(browser, confidential, scope="openid email")["access_token"]
+    assert userinfo(token).json() == {"sub": user.subject, "email": user.email, "email_verified": True}
+    user.refresh_from_db()
+    flows.update_profile(user=user, first_name="", last_name="", email="moved@example.com")
+    assert userinfo(token).json() == {"sub": user.subject, "email": "moved@example.com", "email_verified": False}
+
+
 def test_openid_alone_gives_only_sub(browser, confidential, user):
     token = oidc_tokens(browser, confidential, scope="openid")["access_token"]
     assert userinfo(token).json() == {"sub": user.subject}
