@@ -17,7 +17,8 @@ What it does, in order:
 3. vanilla DOT 3.4.1 (bench/vanilla, database identity_bench_vanilla): the same, for each
    scenario it supports (2 sync workers, as a default gunicorn deployment has it);
 4. node-oidc-provider (bench/node), client credentials only, if Node and npm are there;
-5. prints the table, writes bench/results/<timestamp>.json, latest.json and latest.png.
+5. prints the table, writes bench/results/<timestamp>.json, latest.json and latest.png (or into
+   the directory BENCH_RESULTS names).
 
 Modules:
 - `config`: the environment knobs (BENCH_*; bench/README.md lists them) and paths;

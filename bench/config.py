@@ -9,7 +9,9 @@ ROOT = BENCH.parent
 PY = sys.executable
 GUNICORN = str(Path(PY).parent / "gunicorn")
 GRANIAN = str(Path(PY).parent / "granian")
-RESULTS = BENCH / "results"
+# BENCH_RESULTS: where the JSON and the chart go (bench/results, committed, unless told otherwise:
+# a short exploratory run should not replace latest.json).
+RESULTS = Path(os.environ.get("BENCH_RESULTS") or BENCH / "results")
 
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "2"))

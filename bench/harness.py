@@ -17,6 +17,7 @@ from bench.config import (
     FLOW_THREADS,
     ONLY_OURS,
     RESULTS,
+    ROOT,
     SERVER,
     THREADS,
     WARMUP,
@@ -34,7 +35,7 @@ def main():
     started = time.monotonic()
     ensure_wrk()
     check_services()
-    RESULTS.mkdir(exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     timestamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     report = {
         "timestamp": timestamp,
@@ -84,4 +85,5 @@ def main():
     if reporting.chart(report, RESULTS / "latest.png"):
         shutil.copyfile(RESULTS / "latest.png", RESULTS / f"{timestamp}.png")
     shutil.rmtree(tmp, ignore_errors=True)
-    log(f"results: bench/results/{timestamp}.json, latest.json, latest.png ({report['elapsed_s']}s in all)")
+    where = RESULTS.relative_to(ROOT) if RESULTS.is_relative_to(ROOT) else RESULTS
+    log(f"results: {where}/{timestamp}.json, latest.json, latest.png ({report['elapsed_s']}s in all)")
