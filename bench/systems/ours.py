@@ -149,6 +149,9 @@ class Ours(System):
         if len(refresh_tokens) < 10:
             raise RuntimeError("ours: could not mint tokens through the API")
         sql_refresh, refresh_tokens = refresh_tokens[:2], refresh_tokens[2:]
+        # The last two access tokens serve introspection and /api/me: keep their refresh tokens
+        # out of the pools, or a refresh run that uses up its pool would revoke them by rotation.
+        refresh_tokens = refresh_tokens[:-2]
         kept = len(refresh_tokens) - round(len(refresh_tokens) * share / (1 + share))
         self.refresh_tokens, self.scale_pool = refresh_tokens[:kept], refresh_tokens[kept:]
         pool_file = Path(self.tmp) / "ours-pool.txt"
