@@ -2,12 +2,12 @@
 
     login with password -> authorize (PKCE S256) -> code exchange at the token endpoint
 
-Used by bench/run.py to pre-mint tokens, and run as a script for the "full browser flow"
+Used by bench/load.py to pre-mint tokens, and run as a script for the "full browser flow"
 scenario: N threads, each with its own requests.Session per flow, for a fixed duration;
 prints one JSON line. This load generator is Python: its threads share a GIL with each
 other, never with the server (a separate process).
 
-    python bench/flows.py SPEC.json    (see run.py: base, paths, client, users, threads, duration)
+    python bench/flows.py SPEC.json    (see load.py: base, paths, client, users, threads, duration)
 """
 
 import base64

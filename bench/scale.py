@@ -23,7 +23,7 @@ the seeding are not flushed during the measurement that follows.
     python bench/scale.py --database identity_scale [--users N] [--clients N] [--expired N]
         [--anchored N] [--live N]        (prints what it seeded, as JSON)
 
-Used by bench/run.py (BENCH_SCALE_*), and on its own to time `manage.py purge_expired`.
+Used by the scale pass (bench/scale_pass.py, BENCH_SCALE_*), and on its own to time `manage.py purge_expired`.
 """
 
 import argparse
@@ -102,8 +102,8 @@ WHERE a.jti LIKE %(anchor_pattern)s
 
 
 # Secondary indexes of the access-token table: dropped before the insert and rebuilt after it,
-# in the same transaction. A B-tree built once from sorted rows takes a second or two; a
-# million random-key inserts into each of the table's dozen indexes took minutes.
+# in the same transaction: a B-tree built once from sorted rows costs far less than a million
+# random-key inserts into each of the table's indexes (bench/README.md, "Scale", has the times).
 UNIQUE_CONSTRAINTS_SQL = """
 SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'u'
 """

@@ -1,4 +1,4 @@
-"""SQL statements per request, counted in-process (run by bench/run.py in a subprocess).
+"""SQL statements per request, counted in-process (run by bench/systems in a subprocess).
 
 Runs inside the target project (ours, or the vanilla baseline) with the same settings as the
 benchmarked server (same environment; only ALLOWED_HOSTS gains "testserver"), through

@@ -1,7 +1,7 @@
 -- Shared by every scenario script: counting of non-2xx answers per thread and a `done` hook
--- that prints one machine-readable line for bench/run.py:
+-- that prints one machine-readable line for the harness (bench/load.py):
 --   BENCH_JSON {"requests":..,"duration_us":..,"p50_us":..,"p99_us":..,"non2xx":..,...}
--- Parameters come from the environment (set by bench/run.py):
+-- Parameters come from the environment (set by bench/load.py):
 --   BENCH_METHOD, BENCH_PATH, BENCH_BODY, BENCH_AUTH (a full Authorization header value).
 
 local M = {}

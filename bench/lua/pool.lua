@@ -2,7 +2,7 @@
 -- lines of BENCH_POOL whose number modulo BENCH_THREADS is its id, one per request; the body
 -- is BENCH_BODY with "{token}" replaced by the line. When a thread's share runs out it stops
 -- (wrk's elapsed time then ends there too); the few requests already queued by then go to
--- BENCH_FALLBACK_PATH (a cheap GET) and are subtracted from the count by bench/run.py.
+-- BENCH_FALLBACK_PATH (a cheap GET) and are subtracted from the count by bench/load.py.
 local common = dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 
 local path = os.getenv("BENCH_PATH")

@@ -1,4 +1,4 @@
-"""Seed the vanilla baseline through the ORM, the way DOT's tutorial does it (run by bench/run.py).
+"""Seed the vanilla baseline through the ORM, the way DOT's tutorial does (run by bench/systems/vanilla.py).
 
 Creates users, a client-credentials application, a trusted (skip_authorization)
 authorization-code application, and a pool of refresh tokens: AccessToken and RefreshToken
