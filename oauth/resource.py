@@ -17,7 +17,6 @@ remembered, since neither ever changes. Without Redis (the embedded default) the
 the database anyway, so the row is read first, with its user and client: three queries in all.
 """
 
-import hashlib
 import threading
 from collections import OrderedDict
 
@@ -28,7 +27,7 @@ from django.utils.functional import cached_property
 from sso import revocation
 
 from . import tokens
-from .models import AccessToken, Client
+from .models import AccessToken, Client, token_checksum
 
 # Subjects whose primary key this process remembers (an LRU: bounded memory).
 SUBJECT_CACHE_SIZE = 10_000
@@ -93,14 +92,10 @@ def _check_user(user):
         raise BearerError("The access token's user is disabled.")
 
 
-def checksum(token):
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def _rows(token, claims):
     """The token's row, if it is still live (revocation deletes it)."""
     return AccessToken.objects.filter(
-        token_checksum=checksum(token), jti=claims["jti"], expires__gt=timezone.now(), application__isnull=False
+        token_checksum=token_checksum(token), jti=claims["jti"], expires__gt=timezone.now(), application__isnull=False
     )
 
 
