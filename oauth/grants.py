@@ -20,7 +20,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from sso import revocation
 
-from . import flows
+from . import context, flows
 from .models import Grant
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,8 @@ class AuthorizationCodes:
 
     def _create_authorization_code(self, request, code, expires=None):
         expires = expires or timezone.now() + timedelta(seconds=oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS)
-        auth_time = getattr(request, "auth_time", None)
+        ctx = context.of(request)
+        auth_time = ctx.auth_time
         return Grant.objects.create(
             application=request.client,
             user=request.user,
@@ -45,15 +46,16 @@ class AuthorizationCodes:
             claims=json.dumps(request.claims or {}),
             resource=getattr(request, "resource", []),
             auth_time=datetime.fromtimestamp(auth_time, tz=UTC) if auth_time else None,
-            sid=getattr(request, "sid", None) or "",
+            sid=ctx.sid or "",
         )
 
     def _load_grant(self, code, request):
         """The grant with this code, whoever it was issued to; loaded once per request."""
-        grant = getattr(request, "grant_instance", None)
+        ctx = context.of(request)
+        grant = ctx.grant
         if grant is None or grant.code != code:
             grant = Grant.objects.select_related("user").filter(code=code).first()
-            request.grant_instance = grant
+            ctx.grant = grant
         return grant
 
     def _grant(self, code, request):
@@ -90,11 +92,12 @@ class AuthorizationCodes:
             return False
         if grant.sid and not revocation.is_session_active(sid=grant.sid, user_id=grant.user_id):
             return False  # the session the user approved from has ended since
-        request.sid = grant.sid or None
+        ctx = context.of(request)
+        ctx.sid = grant.sid or None
+        ctx.auth_time = grant.auth_time
+        ctx.token_family = grant.token_family
         request.scopes = grant.scope.split()
         request.user = grant.user
-        request.auth_time = grant.auth_time
-        request.token_family = grant.token_family
         if grant.nonce:
             request.nonce = grant.nonce
         if grant.claims:

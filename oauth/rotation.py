@@ -22,6 +22,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from sso import revocation
 
+from . import context
 from .models import AccessToken, RefreshToken, token_checksum
 
 # A refresh token outlives its access token by REFRESH_TOKEN_EXPIRE_SECONDS; unset, by this.
@@ -95,9 +96,10 @@ class RefreshTokenRotation:
             return False
         if not session_allows(rt):
             return False
-        request.sid = rt.sid or None
-        request.auth_time = rt.auth_time
-        request.token_family = rt.token_family
+        ctx = context.of(request)
+        ctx.sid = rt.sid or None
+        ctx.auth_time = rt.auth_time
+        ctx.token_family = rt.token_family
         return True
 
     def _refresh_token_usable(self, rt):

@@ -26,7 +26,7 @@ from django.conf import settings
 from jwcrypto import jws
 from jwcrypto.common import JWException
 
-from . import keys
+from . import context, keys
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 ID_TOKEN_TYPE = "JWT"
@@ -131,6 +131,7 @@ def numeric_date(value):
 def signed_access_token(request, refresh_token=False):
     """DOT's ACCESS_TOKEN_GENERATOR: called with the oauthlib request."""
     client = request.client
+    ctx = context.of(request)
     user = None if request.grant_type == "client_credentials" else request.user
     claims = access_token_claims(
         issuer=settings.ISSUER,
@@ -140,11 +141,11 @@ def signed_access_token(request, refresh_token=False):
         subject=user.subject if user else client.client_id,
         scope=" ".join(request.scopes or []),
         lifetime=int(request.expires_in),
-        auth_time=numeric_date(getattr(request, "auth_time", None)) if user else None,
+        auth_time=numeric_date(ctx.auth_time) if user else None,
         # Set from the Grant or refresh token; none for the password grant (no browser session).
-        sid=getattr(request, "sid", None) if user else None,
+        sid=ctx.sid if user else None,
     )
-    request.access_token_jti = claims["jti"]
+    ctx.access_token_jti = claims["jti"]
     return sign(claims, typ=ACCESS_TOKEN_TYPE)
 
 

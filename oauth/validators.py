@@ -25,7 +25,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from sso import revocation
 
-from . import tokens
+from . import context, tokens
 from .grants import AuthorizationCodes
 from .models import AccessToken, IDToken, RefreshToken
 from .rotation import RefreshTokenRotation
@@ -81,8 +81,9 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
     def validate_user(self, username, password, client, request, *args, **kwargs):
         if not super().validate_user(username, password, client, request, *args, **kwargs):
             return False
-        request.auth_time = timezone.now()
-        request.token_family = uuid.uuid4()
+        ctx = context.of(request)
+        ctx.auth_time = timezone.now()
+        ctx.token_family = uuid.uuid4()
         return True
 
     # --- token rows -----------------------------------------------------------------------
@@ -104,17 +105,18 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         # DOT re-parses and re-verifies the ID token it has just signed to find its row
         # (with the client's key, not ours); finalize_id_token kept the row instead.
+        ctx = context.of(request)
         access_token = AccessToken(
             user=request.user,
             scope=token["scope"],
             expires=expires,
-            id_token=getattr(request, "id_token", None) if token.get("id_token") else None,
+            id_token=ctx.id_token if token.get("id_token") else None,
             application=request.client,
             source_refresh_token=source_refresh_token,
             resource=getattr(request, "resource", []),
-            jti=getattr(request, "access_token_jti", ""),
-            token_family=getattr(request, "token_family", None),
-            sid=getattr(request, "sid", None) or "",
+            jti=ctx.access_token_jti,
+            token_family=ctx.token_family,
+            sid=ctx.sid or "",
         )
         self._set_token_value(access_token, token["access_token"])
         access_token.save()
@@ -125,7 +127,8 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
         return access_token
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
-        family = getattr(request, "token_family", None) or uuid.uuid4()
+        ctx = context.of(request)
+        family = ctx.token_family or uuid.uuid4()
         if previous_refresh_token and previous_refresh_token.token_family:
             family = previous_refresh_token.token_family
         refresh_token = RefreshToken(
@@ -134,8 +137,8 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
             access_token=access_token,
             token_family=family,
             resource=getattr(request, "resource", []),
-            auth_time=getattr(request, "auth_time", None),
-            sid=getattr(request, "sid", None) or "",
+            auth_time=ctx.auth_time,
+            sid=ctx.sid or "",
         )
         self._set_token_value(refresh_token, refresh_token_code)
         refresh_token.save()
@@ -205,22 +208,22 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
         everything else comes from our claims. The client's own key (DOT's `jwk_key`,
         OIDC_RSA_PRIVATE_KEY) is never used.
         """
+        ctx = context.of(request)
         amr, acr = self.authentication_context(request)
         claims = tokens.id_token_claims(
             issuer=settings.ISSUER,
             client_id=request.client.client_id,
             subject=request.user.subject,
             lifetime=oauth2_settings.ID_TOKEN_EXPIRE_SECONDS,
-            auth_time=tokens.numeric_date(getattr(request, "auth_time", None)),
+            auth_time=tokens.numeric_date(ctx.auth_time),
             amr=amr,
             acr=acr,
             nonce=id_token.get("nonce"),
             at_hash=id_token.get("at_hash"),
-            # The SSO session, once the sso work sets request.sid (from the Grant or refresh token).
-            sid=getattr(request, "sid", None),
+            sid=ctx.sid,  # the SSO session, from the Grant or the refresh token
         )
         signed = tokens.sign(claims, typ=tokens.ID_TOKEN_TYPE)
-        request.id_token = IDToken.objects.create(
+        ctx.id_token = IDToken.objects.create(
             user=request.user,
             application=request.client,
             scope=" ".join(request.scopes),

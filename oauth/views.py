@@ -39,7 +39,7 @@ from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 from accounts.sessions import auth_time as session_auth_time
 from sso.flows import current_sid
 
-from . import connected_apps, consents, display, flows, introspection, logout, prompts
+from . import connected_apps, consents, context, display, flows, introspection, logout, prompts
 from .authentication import bearer_challenge
 from .models import Client
 from .server import OIDCServer
@@ -389,9 +389,12 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
     def create_authorization_response(self, request, scopes, credentials, allow):
         if request.method == "GET" and "consent" in self.prompt:
             raise _ConsentPrompt
-        credentials["auth_time"] = session_auth_time(request)
-        # The browser's SSO session: stored on the Grant, carried into every token as `sid`.
-        credentials["sid"] = current_sid(request)
+        # oauthlib sets each credential on its request: the context our validator reads
+        # (oauth.context). The browser's SSO session is stored on the Grant and carried into
+        # every token as `sid`; the session's login time as `auth_time`.
+        credentials[context.ATTRIBUTE] = context.RequestContext(
+            auth_time=session_auth_time(request), sid=current_sid(request)
+        )
         if request.method != "POST" or not allow:
             return super().create_authorization_response(request, scopes, credentials, allow)
         # The user answered the consent page with Allow: the code and the remembered consent
