@@ -9,7 +9,7 @@ audience). Anything else is a LogoutError: an error page, never a redirect.
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from . import tokens
+from . import protocol, tokens
 from .models import Client
 
 # Longest logout parameter accepted (the id_token_hint aside): a cap on reflected input.
@@ -67,14 +67,12 @@ def parse_request(params, *, confirmed=False):
 
 
 def _check_parameters(params):
+    problem = protocol.parameter_problem(params, repeatable=())
+    if problem is not None:
+        raise LogoutError(problem)
     for name, values in params.lists():
-        for value in values:
-            if "\x00" in value:
-                raise LogoutError("Parameters must not contain NUL characters.")
-            if name != "id_token_hint" and len(value) > MAX_PARAMETER_LENGTH:
-                raise LogoutError(f"The {name} parameter is too long.")
-        if len(values) > 1:
-            raise LogoutError(f"Duplicated parameter: {name}.")
+        if name != "id_token_hint" and any(len(value) > MAX_PARAMETER_LENGTH for value in values):
+            raise LogoutError(f"The {name} parameter is too long.")
 
 
 def _hint_claims(hint):

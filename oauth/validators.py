@@ -28,12 +28,8 @@ from sso import revocation
 from . import context, tokens
 from .grants import AuthorizationCodes
 from .models import AccessToken, IDToken, RefreshToken
+from .protocol import SINGLE_WRITE_GRANTS
 from .rotation import RefreshTokenRotation
-
-# Grants whose token request writes one row, the access token's INSERT (atomic by itself): it
-# runs without a transaction (views.protocol_endpoint, save_bearer_token), sparing a BEGIN and
-# a COMMIT. Every other grant writes several rows that commit together or not at all.
-SINGLE_WRITE_GRANTS = frozenset({"client_credentials"})
 
 
 class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
@@ -91,7 +87,7 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
         if request.grant_type in SINGLE_WRITE_GRANTS:
             # One INSERT, atomic by itself: no transaction here nor in the view (autocommit).
             return self._save_bearer_token(token, request, *args, **kwargs)
-        # Every other grant's request runs in one transaction (views.protocol_endpoint): DOT's
+        # Every other grant's request runs in one transaction (protocol.protocol_endpoint): DOT's
         # own atomic would only add a SAVEPOINT and a RELEASE. Without a savepoint an
         # exception still rolls the whole request back (Django marks the transaction for
         # rollback, and the outer block rolls back when it ends).
