@@ -42,7 +42,7 @@ def expired_access_tokens(now):
     - the one `post_delete` receiver, `receivers.forget_deleted_access_token`, does nothing for
       a row past its `expires`, so skipping it skips nothing. It marks a *revoked* token dead
       in the revocation store's Redis fast path; an expired token is not revoked, is refused on
-      its `exp` (`tokens.check_claims`; `resource._rows` reads unexpired rows only), and its
+      its `exp` (`claims.check_claims`; `resource._rows` reads unexpired rows only), and its
       allow-list key expires on its own (every TTL is capped at SSO_REVOCATION_CACHE_SECONDS);
     - the one relation to the table, `RefreshToken.access_token` (SET_NULL), is empty for these
       rows by the filter below. Were a refresh token made to point at one while its batch runs

@@ -10,6 +10,7 @@ from django.utils import timezone
 from sso import revocation
 
 from . import rotation, tokens
+from .claims import InvalidToken
 from .models import AccessToken, RefreshToken, token_checksum
 
 INACTIVE = {"active": False}
@@ -43,7 +44,7 @@ def _access(token, checksum, caller):
         return True, INACTIVE
     try:
         claims = tokens.verify_access_token_cached(token)
-    except tokens.InvalidToken:
+    except InvalidToken:
         return True, INACTIVE
     if not revocation.is_token_acceptable(
         jti=claims["jti"],

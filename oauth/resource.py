@@ -27,6 +27,7 @@ from django.utils.functional import cached_property
 from sso import revocation
 
 from . import tokens
+from .claims import InvalidToken
 from .models import AccessToken, Client, token_checksum
 
 # Subjects whose primary key this process remembers (an LRU: bounded memory).
@@ -147,7 +148,7 @@ def authenticate_bearer(token):
     """Return the VerifiedAccessToken for `token`, or raise BearerError."""
     try:
         claims = tokens.verify_access_token_cached(token)  # signature checked once per process
-    except tokens.InvalidToken as exc:
+    except InvalidToken as exc:
         raise BearerError(str(exc)) from exc
     verified = VerifiedAccessToken(claims, token)
     if revocation.redis_client() is None:

@@ -25,8 +25,10 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from sso import revocation
 
-from . import context, tokens
+from . import context
+from .claims import ACR_PASSWORD, AMR_PASSWORD, id_token_claims, numeric_date
 from .grants import AuthorizationCodes
+from .jws import ID_TOKEN_TYPE, sign
 from .models import AccessToken, IDToken, RefreshToken
 from .protocol import SINGLE_WRITE_GRANTS
 from .rotation import RefreshTokenRotation
@@ -195,7 +197,7 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
     def authentication_context(self, request):
         """(amr, acr) of the login behind this token: password only, until a second factor
         exists (the hook the TOTP and SSO work extends)."""
-        return tokens.AMR_PASSWORD, tokens.ACR_PASSWORD
+        return AMR_PASSWORD, ACR_PASSWORD
 
     def finalize_id_token(self, id_token, token, token_handler, request):
         """Sign the ID token with our active key (RS256, `kid`, `typ: JWT`) and save its row.
@@ -206,19 +208,19 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
         """
         ctx = context.of(request)
         amr, acr = self.authentication_context(request)
-        claims = tokens.id_token_claims(
+        claims = id_token_claims(
             issuer=settings.ISSUER,
             client_id=request.client.client_id,
             subject=request.user.subject,
             lifetime=oauth2_settings.ID_TOKEN_EXPIRE_SECONDS,
-            auth_time=tokens.numeric_date(ctx.auth_time),
+            auth_time=numeric_date(ctx.auth_time),
             amr=amr,
             acr=acr,
             nonce=id_token.get("nonce"),
             at_hash=id_token.get("at_hash"),
             sid=ctx.sid,  # the SSO session, from the Grant or the refresh token
         )
-        signed = tokens.sign(claims, typ=tokens.ID_TOKEN_TYPE)
+        signed = sign(claims, typ=ID_TOKEN_TYPE)
         ctx.id_token = IDToken.objects.create(
             user=request.user,
             application=request.client,
