@@ -50,7 +50,14 @@ class ServerMixin:
 )
 class TokenView(ServerMixin, OAuthLibMixin, View):
     """The token endpoint (RFC 6749 3.2). Client credentials run without a transaction
-    (one INSERT); every other grant in one."""
+    (one INSERT); every other grant in one.
+
+    DOT's `oauth2_provider.signals.app_authorized` is NOT sent. DOT's TokenView sends it after
+    each successful response, reading the new access token's row back by checksum to do so:
+    one more SELECT on every token request, for a signal nothing here receives. What must
+    follow an issued token happens in the validator, in the request's transaction (the token
+    rows, the revocation store's fast path on commit). A receiver that needs the event should
+    be a documented signal sent from there, not this one."""
 
     def post(self, request):
         if not request.POST.get("grant_type"):

@@ -328,3 +328,20 @@ def test_parameters_cannot_set_what_the_server_carries(service, password_client,
         assert claims["jti"] != SMUGGLED["access_token_jti"]
         assert claims.get("auth_time") != 1
         assert row.id_token is None
+
+
+def test_dot_app_authorized_is_not_sent(service):
+    """views.TokenView documents it: DOT's signal would cost a SELECT per token request."""
+    from oauth2_provider.signals import app_authorized
+
+    received = []
+
+    def receiver(**kwargs):
+        received.append(kwargs)
+
+    app_authorized.connect(receiver, dispatch_uid="test_dot_app_authorized_is_not_sent")
+    try:
+        assert post_token(CC, auth=creds(service)).status_code == 200
+    finally:
+        app_authorized.disconnect(dispatch_uid="test_dot_app_authorized_is_not_sent")
+    assert received == []
