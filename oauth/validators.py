@@ -11,6 +11,8 @@ oauth.rotation (mixed in); this module holds the rest:
 - OpenID Connect: ID tokens signed with our key store (oauth.keys), `sub` the user's
   `subject`, `auth_time` from the session's login (carried on the Grant and RefreshToken),
   not `user.last_login`; UserInfo claims by scope.
+
+What the hooks hand each other for one request travels on `request.identity` (oauth.context).
 """
 
 import uuid
