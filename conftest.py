@@ -2,6 +2,7 @@
 
 import base64
 import os
+import re
 import secrets
 import threading
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -17,6 +18,23 @@ from oauth.flows import create_client
 
 PASSWORD = "correct horse battery staple"
 REDIRECT_URI = "https://app.example.com/callback"
+
+# The one spelling of the `rfc` marker: @pytest.mark.rfc("7636", "4.6") for an RFC (its number),
+# @pytest.mark.rfc("OIDC-Core", "3.1.2.1") for an OpenID Connect specification; both strings.
+RFC_MARKER_SPEC = re.compile(r"[0-9]{4}|OIDC-[A-Za-z-]+")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for mark in item.iter_markers("rfc"):
+            spec = mark.args[0] if mark.args else None
+            well_formed = len(mark.args) == 2 and all(isinstance(arg, str) for arg in mark.args) and not mark.kwargs
+            if not (well_formed and RFC_MARKER_SPEC.fullmatch(spec)):
+                raise pytest.UsageError(
+                    f'{item.nodeid}: write the rfc marker as rfc("7636", "4.6") or rfc("OIDC-Core", "3.1"), '
+                    f"not rfc{mark.args!r}"
+                )
+
 
 # CI's PostgreSQL + Redis run sets this: there, a test that needs a service it cannot find
 # fails instead of skipping, so every test skipped on the embedded default runs somewhere.

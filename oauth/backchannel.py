@@ -34,7 +34,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import tokens
+from .jws import sign
 from .models import BackchannelLogout
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def logout_token(row, *, now=None):
         jti=row.jti,
         now=int(time.time()) if now is None else now,
     )
-    return tokens.sign(claims, typ=LOGOUT_TOKEN_TYPE)
+    return sign(claims, typ=LOGOUT_TOKEN_TYPE)
 
 
 def enqueue(*, subject, targets, everywhere):

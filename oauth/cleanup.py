@@ -4,10 +4,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
-from oauth2_provider.models import refresh_token_expire_timedelta
 
 from core.purge import delete_in_batches
 
+from . import rotation
 from .models import AccessToken, BackchannelLogout, Grant, IDToken, RefreshToken
 
 
@@ -22,8 +22,7 @@ def purge_grants(*, now, batch_size):
 def purge_tokens(*, now, batch_size):
     """Refresh tokens past their lifetime (revoked ones too, once a replay could no longer be
     told from an unknown token), then expired access and ID tokens nothing points to."""
-    lifetime = refresh_token_expire_timedelta() or timedelta(days=3650)
-    stale = now - lifetime
+    stale = now - rotation.lifetime()  # a live token is usable that long past its access token
     refresh = RefreshToken.objects.filter(Q(revoked__lt=stale) | Q(access_token__expires__lt=stale))
     deleted = delete_in_batches(refresh, batch_size=batch_size)
     # Without the collector (signals, SET_NULL, instances): see expired_access_tokens.
@@ -43,7 +42,7 @@ def expired_access_tokens(now):
     - the one `post_delete` receiver, `receivers.forget_deleted_access_token`, does nothing for
       a row past its `expires`, so skipping it skips nothing. It marks a *revoked* token dead
       in the revocation store's Redis fast path; an expired token is not revoked, is refused on
-      its `exp` (`tokens.check_claims`; `resource._rows` reads unexpired rows only), and its
+      its `exp` (`claims.check_claims`; `resource._rows` reads unexpired rows only), and its
       allow-list key expires on its own (every TTL is capped at SSO_REVOCATION_CACHE_SECONDS);
     - the one relation to the table, `RefreshToken.access_token` (SET_NULL), is empty for these
       rows by the filter below. Were a refresh token made to point at one while its batch runs

@@ -15,7 +15,8 @@ from oauth2_provider.settings import oauth2_settings
 
 from sso import flows as sso_flows
 
-from . import backchannel, connected_apps, consents, ended_sessions, kek, keys, tokens
+from . import backchannel, connected_apps, consents, ended_sessions, kek, keys
+from .claims import LEEWAY_SECONDS
 from .models import AccessToken, Client, Grant, RefreshToken, SigningKey
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,7 @@ def retired_key_retention():
     longest = max(oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS, oauth2_settings.ID_TOKEN_EXPIRE_SECONDS)
     # Plus the leeway verifiers allow on `exp`, plus the cache window during which another
     # process may still sign with the key after it was retired.
-    return timedelta(seconds=longest + tokens.LEEWAY_SECONDS + settings.SIGNING_KEY_CACHE_SECONDS)
+    return timedelta(seconds=longest + LEEWAY_SECONDS + settings.SIGNING_KEY_CACHE_SECONDS)
 
 
 def rotation_due(active, upcoming, *, now):

@@ -4,23 +4,16 @@ Anything not fully valid is `{"active": false}`: a token without its row (revoke
 of a disabled user, of an ended SSO session, or issued before the user's not-before (the
 revocation store, sso.revocation, answers the last two as it does for APIs)."""
 
-import hashlib
-from datetime import timedelta
-
 from django.conf import settings
 from django.utils import timezone
-from oauth2_provider.models import refresh_token_expire_timedelta
 
 from sso import revocation
 
-from . import tokens
-from .models import AccessToken, RefreshToken
+from . import rotation, tokens
+from .claims import InvalidToken
+from .models import AccessToken, RefreshToken, token_checksum
 
 INACTIVE = {"active": False}
-
-
-def _checksum(token):
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _visible_to(caller, client):
@@ -35,7 +28,7 @@ def _user_ok(user):
 def introspect(*, token, hint, caller):
     """RFC 7662 response body for `token`; `{"active": false}` for anything not fully valid."""
     order = (_refresh, _access) if hint == "refresh_token" else (_access, _refresh)
-    checksum = _checksum(token)
+    checksum = token_checksum(token)
     for lookup in order:
         found, answer = lookup(token, checksum, caller)
         if found:
@@ -51,7 +44,7 @@ def _access(token, checksum, caller):
         return True, INACTIVE
     try:
         claims = tokens.verify_access_token_cached(token)
-    except tokens.InvalidToken:
+    except InvalidToken:
         return True, INACTIVE
     if not revocation.is_token_acceptable(
         jti=claims["jti"],
@@ -79,13 +72,6 @@ def _access(token, checksum, caller):
     return True, answer
 
 
-def _refresh_token_session_ok(row):
-    """Its SSO session (if bound to one) is active and the user's not-before has not passed it."""
-    if row.sid and not revocation.is_session_active(sid=row.sid, user_id=row.user_id):
-        return False
-    return revocation.is_issued_after_not_before(user_id=row.user_id, issued_at=row.created)
-
-
 def _refresh(token, checksum, caller):
     row = (
         RefreshToken.objects.select_related("user", "application", "access_token")
@@ -94,11 +80,12 @@ def _refresh(token, checksum, caller):
     )
     if row is None:
         return False, INACTIVE
-    if not (_visible_to(caller, row.application) and _user_ok(row.user)) or row.access_token is None:
+    # The token endpoint's rules (oauth.rotation): an orphan or an expired token is inactive,
+    # and so is one whose session ended or that the user's not-before passed.
+    expires = rotation.usable_until(row)
+    if not (_visible_to(caller, row.application) and _user_ok(row.user)) or expires is None:
         return True, INACTIVE
-    lifetime = refresh_token_expire_timedelta() or timedelta(days=3650)
-    expires = row.access_token.expires + lifetime
-    if expires <= timezone.now() or not _refresh_token_session_ok(row):
+    if expires <= timezone.now() or not rotation.session_allows(row):
         return True, INACTIVE
     return True, {
         "active": True,

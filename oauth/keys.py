@@ -11,7 +11,7 @@ SIGNING_KEY_FILE as the active key or, in development only, generates one. In pr
 nothing is generated here; new keys come from oauth.flows.rotate_signing_keys.
 
 `signing_key()` and `verification_key(kid)` are the only lookups signers and verifiers use;
-`signer()` hands oauth.tokens the active key's `cryptography` private key object, taken from the
+`signer()` hands oauth.jws the active key's `cryptography` private key object, taken from the
 parsed JWK once per key (never exported, never logged).
 """
 
@@ -55,7 +55,7 @@ class _KeySet:
     """One reading of the key table. Immutable and swapped whole, so readers need no lock."""
 
     signing: jwk.JWK
-    # The `cryptography` private key object of `signing`, what tokens.sign signs with.
+    # The `cryptography` private key object of `signing`, what jws.sign signs with.
     signer: object = field(repr=False)
     public: dict
     jwks: dict

@@ -9,7 +9,9 @@ audience). Anything else is a LogoutError: an error page, never a redirect.
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from . import tokens
+from . import protocol
+from .claims import InvalidToken, id_token_audiences
+from .jws import verify_id_token_hint
 from .models import Client
 
 # Longest logout parameter accepted (the id_token_hint aside): a cap on reflected input.
@@ -67,22 +69,20 @@ def parse_request(params, *, confirmed=False):
 
 
 def _check_parameters(params):
+    problem = protocol.parameter_problem(params, repeatable=())
+    if problem is not None:
+        raise LogoutError(problem)
     for name, values in params.lists():
-        for value in values:
-            if "\x00" in value:
-                raise LogoutError("Parameters must not contain NUL characters.")
-            if name != "id_token_hint" and len(value) > MAX_PARAMETER_LENGTH:
-                raise LogoutError(f"The {name} parameter is too long.")
-        if len(values) > 1:
-            raise LogoutError(f"Duplicated parameter: {name}.")
+        if name != "id_token_hint" and any(len(value) > MAX_PARAMETER_LENGTH for value in values):
+            raise LogoutError(f"The {name} parameter is too long.")
 
 
 def _hint_claims(hint):
     if not hint:
         return None
     try:
-        return tokens.verify_id_token_hint(hint)
-    except tokens.InvalidToken as exc:
+        return verify_id_token_hint(hint)
+    except InvalidToken as exc:
         raise LogoutError(f"The id_token_hint is not valid: {exc}") from exc
 
 
@@ -90,7 +90,7 @@ def _client(client_id, claims):
     """The client named by client_id (which must be an audience of the hint) or, without
     one, by the hint alone (its `azp`, or its only audience)."""
     if client_id is not None:
-        if claims is not None and client_id not in tokens.id_token_audiences(claims):
+        if claims is not None and client_id not in id_token_audiences(claims):
             raise LogoutError("The id_token_hint was not issued to this client_id.")
         client = Client.objects.filter(client_id=client_id).first()
         if client is None:
@@ -98,7 +98,7 @@ def _client(client_id, claims):
         return client
     if claims is None:
         return None
-    audiences = tokens.id_token_audiences(claims)
+    audiences = id_token_audiences(claims)
     named = claims.get("azp") if isinstance(claims.get("azp"), str) else None
     named = named or (audiences[0] if len(audiences) == 1 else None)
     return Client.objects.filter(client_id=named).first() if named else None

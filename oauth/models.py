@@ -3,6 +3,7 @@
 Swapped before DOT's first migration (see migrations/0001_initial.py `run_before`).
 """
 
+import hashlib
 import ipaddress
 import uuid
 from urllib.parse import urlsplit
@@ -32,6 +33,12 @@ _DOT_GRANT = {
 MIN_PLAINTEXT_SECRET_LENGTH = 32
 # Links and the logo the login and consent pages show; the same URL rules as redirect URIs.
 DISPLAY_URI_FIELDS = ("logo_uri", "client_uri", "policy_uri", "tos_uri")
+
+
+def token_checksum(token):
+    """What an access or refresh token row stores for `token` and is looked up by: the hex
+    SHA-256 that DOT's TokenChecksumField computes on save (tests pin that they agree)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def is_loopback_host(host):

@@ -17,7 +17,6 @@ remembered, since neither ever changes. Without Redis (the embedded default) the
 the database anyway, so the row is read first, with its user and client: three queries in all.
 """
 
-import hashlib
 import threading
 from collections import OrderedDict
 
@@ -28,7 +27,8 @@ from django.utils.functional import cached_property
 from sso import revocation
 
 from . import tokens
-from .models import AccessToken, Client
+from .claims import InvalidToken
+from .models import AccessToken, Client, token_checksum
 
 # Subjects whose primary key this process remembers (an LRU: bounded memory).
 SUBJECT_CACHE_SIZE = 10_000
@@ -93,14 +93,10 @@ def _check_user(user):
         raise BearerError("The access token's user is disabled.")
 
 
-def checksum(token):
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def _rows(token, claims):
     """The token's row, if it is still live (revocation deletes it)."""
     return AccessToken.objects.filter(
-        token_checksum=checksum(token), jti=claims["jti"], expires__gt=timezone.now(), application__isnull=False
+        token_checksum=token_checksum(token), jti=claims["jti"], expires__gt=timezone.now(), application__isnull=False
     )
 
 
@@ -152,7 +148,7 @@ def authenticate_bearer(token):
     """Return the VerifiedAccessToken for `token`, or raise BearerError."""
     try:
         claims = tokens.verify_access_token_cached(token)  # signature checked once per process
-    except tokens.InvalidToken as exc:
+    except InvalidToken as exc:
         raise BearerError(str(exc)) from exc
     verified = VerifiedAccessToken(claims, token)
     if revocation.redis_client() is None:

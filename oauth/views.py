@@ -1,26 +1,19 @@
-"""OAuth endpoints: django-oauth-toolkit's views, with the request hygiene RFC 6749 asks for.
+"""OAuth endpoints: django-oauth-toolkit's views, thin (parse, call, render).
 
-Every JSON endpoint here (token, revoke, introspect) takes POST with a form-encoded body only,
-refuses parameters in the URL and duplicated parameters, answers RFC 6749 5.2 JSON errors and
-never caches (`Cache-Control: no-store`). A database failure is a 503, never a false success.
-Requests that write several rows run in one transaction; those that only read (introspection)
-or write one row (client credentials) run in autocommit.
+The token, revocation and introspection endpoints are wrapped by oauth.protocol (request
+hygiene, no-store, the transaction policy); the authorization endpoint adds the OpenID Connect
+prompts and remembered consent; then UserInfo, RP-initiated logout and the connected-apps pages.
 """
 
-import base64
-import binascii
-import functools
 import json
-import logging
 import time
-from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
@@ -39,130 +32,32 @@ from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 from accounts.sessions import auth_time as session_auth_time
 from sso.flows import current_sid
 
-from . import connected_apps, consents, display, flows, introspection, logout, prompts
+from . import connected_apps, consents, context, display, flows, introspection, logout, prompts, protocol
 from .authentication import bearer_challenge
 from .models import Client
+from .protocol import CLIENT_CHALLENGE, oauth_error, protocol_endpoint
 from .server import OIDCServer
-from .validators import SINGLE_WRITE_GRANTS
-
-log = logging.getLogger(__name__)
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
-REPEATABLE = {"resource"}  # RFC 8707
-CLIENT_CHALLENGE = 'Basic realm="identity"'
-
-
-def oauth_error(error, description, status=400, headers=None):
-    response = JsonResponse({"error": error, "error_description": description}, status=status)
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
-
-
-def _no_store(response):
-    response["Cache-Control"] = "no-store"
-    response["Pragma"] = "no-cache"
-    return response
-
-
-def _client_challenge(response):
-    # oauthlib answers a failed client authentication with a `Bearer` challenge; RFC 6749 5.2
-    # asks for the scheme the client authenticates with (HTTP Basic here).
-    if response.status_code == 401:
-        response["WWW-Authenticate"] = CLIENT_CHALLENGE
-    return response
-
-
-def _request_problem(request):
-    """Why a request to a JSON endpoint is malformed (an error response), or None."""
-    if request.method != "POST":
-        return oauth_error("invalid_request", "Use POST.", status=405, headers={"Allow": "POST"})
-    if request.META.get("QUERY_STRING"):
-        return oauth_error("invalid_request", "Send parameters in the form-encoded body, not in the URL.")
-    if request.content_type != FORM_CONTENT_TYPE:
-        return oauth_error("invalid_request", f"The body must be {FORM_CONTENT_TYPE}.")
-    try:
-        params = request.POST
-    except RequestDataTooBig:
-        return oauth_error("invalid_request", "The request body is too large.", status=413)
-    except (TooManyFieldsSent, SuspiciousOperation):
-        return oauth_error("invalid_request", "The request has too many parameters.")
-    duplicated = sorted(k for k, v in params.lists() if len(v) > 1 and k not in REPEATABLE)
-    if duplicated:
-        return oauth_error("invalid_request", f"Duplicated parameter: {', '.join(duplicated)}.")
-    if any("\x00" in k or "\x00" in v for k, values in params.lists() for v in values):
-        return oauth_error("invalid_request", "Parameters must not contain NUL characters.")
-    basic_id = _basic_client_id(request)
-    if basic_id is not None and "client_secret" in params:
-        return oauth_error("invalid_request", "Use one client authentication method, not two.")
-    if basic_id is not None and params.get("client_id", basic_id) != basic_id:
-        return oauth_error("invalid_request", "The client_id does not match the authenticated client.")
-    return None
-
-
-def _basic_client_id(request):
-    """The client_id of an HTTP Basic Authorization header (RFC 6749 2.3.1), or None."""
-    scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return ""  # malformed: authentication will fail with invalid_client
-    return unquote_plus(decoded.partition(":")[0])
-
-
-def protocol_endpoint(view=None, *, atomic=True):
-    """Wrap a JSON protocol endpoint with the checks above, a transaction and no-store.
-
-    `atomic=False` for endpoints that only read (introspection): each statement then runs
-    on its own (autocommit), sparing a BEGIN and a COMMIT, and on SQLite the write lock that
-    its BEGIN IMMEDIATE takes. `atomic` may also be a function of the (well-formed) request
-    that says whether this one needs a transaction (the token endpoint: per grant type).
-    A DatabaseError answers 503 either way."""
-    if view is None:
-        return functools.partial(protocol_endpoint, atomic=atomic)
-
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        problem = _request_problem(request)
-        if problem is not None:
-            return _no_store(problem)
-        try:
-            if atomic(request) if callable(atomic) else atomic:
-                with transaction.atomic():
-                    response = view(request, *args, **kwargs)
-            else:
-                response = view(request, *args, **kwargs)
-        except DatabaseError:
-            log.exception("Database error at %s", request.path)
-            response = oauth_error(
-                "temporarily_unavailable", "The server cannot complete this request now; retry later.", status=503
-            )
-            response["Retry-After"] = "5"
-        return _no_store(_client_challenge(response))
-
-    return wrapped
 
 
 class ServerMixin:
     server_class = OIDCServer
 
 
-def _token_request_writes_several_rows(request):
-    """Whether a token request needs a transaction: every grant but those that write a single
-    row (client credentials: the access token's INSERT, atomic by itself). Without one, an
-    on_commit callback runs at once: the row it follows is committed by then."""
-    return request.POST.get("grant_type") not in SINGLE_WRITE_GRANTS
-
-
 @method_decorator(csrf_exempt, name="dispatch")
-@method_decorator(protocol_endpoint(atomic=_token_request_writes_several_rows), name="dispatch")
+@method_decorator(protocol_endpoint(atomic=protocol.token_request_writes_several_rows), name="dispatch")
 @method_decorator(
     sensitive_post_parameters("password", "client_secret", "code", "code_verifier", "refresh_token"), name="dispatch"
 )
 class TokenView(ServerMixin, OAuthLibMixin, View):
     """The token endpoint (RFC 6749 3.2). Client credentials run without a transaction
-    (one INSERT); every other grant in one."""
+    (one INSERT); every other grant in one.
+
+    DOT's `oauth2_provider.signals.app_authorized` is NOT sent. DOT's TokenView sends it after
+    each successful response, reading the new access token's row back by checksum to do so:
+    one more SELECT on every token request, for a signal nothing here receives. What must
+    follow an issued token happens in the validator, in the request's transaction (the token
+    rows, the revocation store's fast path on commit). A receiver that needs the event should
+    be a documented signal sent from there, not this one."""
 
     def post(self, request):
         if not request.POST.get("grant_type"):
@@ -247,11 +142,9 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
     template_name = "oauth/authorize.html"
 
     def dispatch(self, request, *args, **kwargs):
-        duplicated = sorted(k for k, v in request.GET.lists() if len(v) > 1 and k not in REPEATABLE)
-        if duplicated:
-            return self.render_error(f"Duplicated parameter: {', '.join(duplicated)}.")
-        if any("\x00" in value for _, values in request.GET.lists() for value in values):
-            return self.render_error("Parameters must not contain NUL characters.")
+        problem = protocol.parameter_problem(request.GET)
+        if problem is not None:
+            return self.render_error(problem)
         if "approval_prompt" in request.GET:
             # DOT lets the request choose its approval mode (`approval_prompt=auto` approves
             # whenever the user holds a live token with the scopes, from any grant). Consent
@@ -389,9 +282,12 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
     def create_authorization_response(self, request, scopes, credentials, allow):
         if request.method == "GET" and "consent" in self.prompt:
             raise _ConsentPrompt
-        credentials["auth_time"] = session_auth_time(request)
-        # The browser's SSO session: stored on the Grant, carried into every token as `sid`.
-        credentials["sid"] = current_sid(request)
+        # oauthlib sets each credential on its request: the context our validator reads
+        # (oauth.context). The browser's SSO session is stored on the Grant and carried into
+        # every token as `sid`; the session's login time as `auth_time`.
+        credentials[context.ATTRIBUTE] = context.RequestContext(
+            auth_time=session_auth_time(request), sid=current_sid(request)
+        )
         if request.method != "POST" or not allow:
             return super().create_authorization_response(request, scopes, credentials, allow)
         # The user answered the consent page with Allow: the code and the remembered consent

@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.urls import get_script_prefix, reverse
 
-from oauth import keys, prompts, tokens
+from oauth import keys, prompts
+from oauth.claims import ACR_PASSWORD
 
 
 def _url(view_name):
@@ -53,7 +54,7 @@ def server_metadata():
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [keys.ALGORITHM],
         "claims_supported": [*ID_TOKEN_CLAIMS, *USERINFO_CLAIMS],
-        "acr_values_supported": [tokens.ACR_PASSWORD],
+        "acr_values_supported": [ACR_PASSWORD],
         "prompt_values_supported": list(prompts.SUPPORTED),
         "token_endpoint_auth_methods_supported": [*auth_methods, "none"],
         "revocation_endpoint_auth_methods_supported": [*auth_methods, "none"],

@@ -1,6 +1,10 @@
+import contextlib
+from unittest import mock
+
 import pytest
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.hashers import get_hashers
 from django.contrib.sessions.backends.base import SessionBase
 from django.utils.module_loading import import_string
 
@@ -97,10 +101,36 @@ def test_login_does_not_redirect_off_site(browser, user):
     assert response["Location"] == "/accounts/profile/"
 
 
-def test_overlong_password_is_refused_without_hashing(browser, user):
-    response = login(browser, user.username, "x" * 10_000)
+@contextlib.contextmanager
+def spied_hashers():
+    """Record every encode and verify of the configured password hashers (the real ones run)."""
+    calls = []
+    with contextlib.ExitStack() as stack:
+        for hasher in get_hashers():
+            for method in ("encode", "verify"):
+                real = getattr(type(hasher), method)
+
+                def spy(self, *args, _real=real, _name=f"{hasher.algorithm}.{method}", **kwargs):
+                    calls.append(_name)
+                    return _real(self, *args, **kwargs)
+
+                stack.enter_context(mock.patch.object(type(hasher), method, spy))
+        yield calls
+
+
+def test_the_hasher_spy_sees_a_login(browser, user):
+    with spied_hashers() as calls:
+        assert login(browser, user.username, PASSWORD).status_code == 302
+    assert calls  # the right password was verified: the spy below can see a hash
+
+
+@pytest.mark.parametrize("username", ["known", "unknown"])
+def test_overlong_password_is_refused_without_hashing(browser, user, username):
+    with spied_hashers() as calls:
+        response = login(browser, user.username if username == "known" else "nobody", "x" * 10_000)
     assert response.status_code == 200
     assert SESSION_KEY not in browser.session
+    assert calls == []
 
 
 def test_logout_refuses_get(browser, user):

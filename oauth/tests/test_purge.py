@@ -15,6 +15,7 @@ from django.utils import timezone
 from conftest import Flow, basic, bearer, form_post
 from core import purge
 from oauth import cleanup, receivers, resource, tokens
+from oauth.jws import verify_access_token
 from oauth.models import AccessToken, IDToken, RefreshToken
 from sso import revocation
 
@@ -47,7 +48,7 @@ def expire(access_token):
 
 
 def access_token_jti(access_token):
-    return tokens.verify_access_token(access_token)["jti"]
+    return verify_access_token(access_token)["jti"]
 
 
 def deletes_of(queries, table):

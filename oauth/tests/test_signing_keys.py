@@ -21,7 +21,9 @@ from jwcrypto import jwk
 from oauth2_provider.settings import oauth2_settings
 
 from conftest import PASSWORD, run_concurrently
-from oauth import checks, flows, kek, keys, tokens
+from oauth import checks, flows, kek, keys
+from oauth.claims import LEEWAY_SECONDS, InvalidToken, access_token_claims
+from oauth.jws import ACCESS_TOKEN_TYPE, sign, verify_access_token
 from oauth.models import SigningKey
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +38,7 @@ def pem(private_key, password=None):
 
 def issue():
     """A signed access token, as the token endpoint makes it."""
-    claims = tokens.access_token_claims(
+    claims = access_token_claims(
         issuer=django_settings.ISSUER,
         audience=django_settings.ACCESS_TOKEN_AUDIENCE,
         client_id="client",
@@ -44,7 +46,7 @@ def issue():
         scope="read",
         lifetime=900,
     )
-    return tokens.sign(claims, typ=tokens.ACCESS_TOKEN_TYPE)
+    return sign(claims, typ=ACCESS_TOKEN_TYPE)
 
 
 def kid_of(token):
@@ -222,7 +224,7 @@ def test_a_token_signed_before_rotation_still_verifies_after_it(active):
     rotate_after(0)
     result = rotate_after(31)
     assert result.retired == active.kid
-    assert tokens.verify_access_token(token)["sub"] == "subject"
+    assert verify_access_token(token)["sub"] == "subject"
     assert kid_of(issue()) == result.activated
 
 
@@ -232,13 +234,13 @@ def test_a_key_retired_past_its_window_is_deleted_and_its_tokens_refused(active)
     rotate_after(31)
     retired_at = SigningKey.objects.get(kid=active.kid).retired_at
     window = flows.retired_key_retention()
-    assert window >= timedelta(seconds=oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS + tokens.LEEWAY_SECONDS)
+    assert window >= timedelta(seconds=oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS + LEEWAY_SECONDS)
     assert not flows.rotate_signing_keys(now=retired_at + window - timedelta(seconds=1)).deleted
     assert active.kid in published()
     assert flows.rotate_signing_keys(now=retired_at + window).deleted == (active.kid,)
     assert active.kid not in published()
-    with pytest.raises(tokens.InvalidToken, match="unknown key"):
-        tokens.verify_access_token(token)
+    with pytest.raises(InvalidToken, match="unknown key"):
+        verify_access_token(token)
 
 
 def test_jwks_never_drops_a_key_that_signed_an_unexpired_token(active, settings):
@@ -246,7 +248,7 @@ def test_jwks_never_drops_a_key_that_signed_an_unexpired_token(active, settings)
     lifetime (plus leeway) is published, and every key is published before it signs."""
     settings.SIGNING_KEY_ROTATION_DAYS = 7
     lifetime = max(oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS, oauth2_settings.ID_TOKEN_EXPIRE_SECONDS)
-    lifetime = timedelta(seconds=lifetime + tokens.LEEWAY_SECONDS)
+    lifetime = timedelta(seconds=lifetime + LEEWAY_SECONDS)
     start = timezone.now()
     signed = []  # (time, kid): the key that signed at that time
     first_seen = {}
@@ -318,7 +320,7 @@ def test_another_processs_rotation_is_picked_up_after_the_cache_window(active, c
     assert keys.signing_key()["kid"] == active.kid
     clock(1)
     assert keys.signing_key()["kid"] == upcoming
-    assert tokens.verify_access_token(token)  # the retired key still verifies
+    assert verify_access_token(token)  # the retired key still verifies
 
 
 def test_refresh_picks_up_a_rotation_at_once(active, monkeypatch):
@@ -491,7 +493,7 @@ def test_import_with_activate_signs_at_once_and_retires_the_old_key(active, key_
     kid = jwk.JWK.from_pem(pem(private)).thumbprint()
     assert state_of(kid) == ACTIVE and state_of(active.kid) == RETIRED
     assert kid_of(issue()) == kid
-    assert tokens.verify_access_token(token)
+    assert verify_access_token(token)
 
 
 def test_import_stores_the_key_encrypted(key_file, db):

@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings as django_settings
 
-from oauth import flows, keys, tokens
+from oauth import flows, jws, keys, tokens
+from oauth.claims import LEEWAY_SECONDS, InvalidToken, access_token_claims
 from oauth.models import SigningKey
 from oauth.tests.test_signing_keys import active, issue, rotate_after  # noqa: F401  (fixture)
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def token_for(subject, *, lifetime=900, now=None):
-    claims = tokens.access_token_claims(
+    claims = access_token_claims(
         issuer=django_settings.ISSUER,
         audience=django_settings.ACCESS_TOKEN_AUDIENCE,
         client_id="client",
@@ -26,14 +27,14 @@ def token_for(subject, *, lifetime=900, now=None):
         lifetime=lifetime,
         now=now,
     )
-    return tokens.sign(claims, typ=tokens.ACCESS_TOKEN_TYPE)
+    return jws.sign(claims, typ=jws.ACCESS_TOKEN_TYPE)
 
 
 @pytest.fixture
 def verifications(monkeypatch):
     """Counts the JWS parses and signature checks (the work a cache hit skips)."""
     calls = {"parse": 0, "signature": 0}
-    parse, signature = tokens._header, tokens._verified_claims
+    parse, signature = jws._header, jws._verified_claims
 
     def counted_parse(*args, **kwargs):
         calls["parse"] += 1
@@ -43,8 +44,8 @@ def verifications(monkeypatch):
         calls["signature"] += 1
         return signature(*args, **kwargs)
 
-    monkeypatch.setattr(tokens, "_header", counted_parse)
-    monkeypatch.setattr(tokens, "_verified_claims", counted_signature)
+    monkeypatch.setattr(jws, "_header", counted_parse)
+    monkeypatch.setattr(jws, "_verified_claims", counted_signature)
     return calls
 
 
@@ -54,7 +55,7 @@ def test_a_repeated_token_skips_parsing_and_the_signature(verifications):
     assert verifications == {"parse": 1, "signature": 1}
     second = tokens.verify_access_token_cached(token)
     assert verifications == {"parse": 1, "signature": 1}
-    assert second == first == tokens.verify_access_token(token)
+    assert second == first == jws.verify_access_token(token)
 
 
 def test_the_cache_is_keyed_by_the_tokens_digest_never_the_token():
@@ -84,13 +85,13 @@ def test_failures_are_never_remembered(verifications):
     header, payload, signature = token.split(".")
     forged = f"{header}.{payload}.{signature[:-4]}AAAA"
     for _ in range(2):
-        with pytest.raises(tokens.InvalidToken, match="signature"):
+        with pytest.raises(InvalidToken, match="signature"):
             tokens.verify_access_token_cached(forged)
-        with pytest.raises(tokens.InvalidToken, match="malformed"):
+        with pytest.raises(InvalidToken, match="malformed"):
             tokens.verify_access_token_cached("not.a.jwt")
     assert verifications["signature"] == 2
     assert not tokens._verified
-    with pytest.raises(tokens.InvalidToken, match="expired"):
+    with pytest.raises(InvalidToken, match="expired"):
         tokens.verify_access_token_cached(token_for("late", lifetime=10, now=int(time.time()) - 3600))
     assert not tokens._verified
 
@@ -99,8 +100,8 @@ def test_a_token_expired_since_it_was_remembered_is_refused(monkeypatch, verific
     now = time.time()
     token = token_for("soon", lifetime=10, now=int(now))
     assert tokens.verify_access_token_cached(token)["sub"] == "soon"
-    monkeypatch.setattr(tokens, "time", SimpleNamespace(time=lambda: now + 10 + tokens.LEEWAY_SECONDS + 1))
-    with pytest.raises(tokens.InvalidToken, match="expired"):
+    monkeypatch.setattr("oauth.claims.time", SimpleNamespace(time=lambda: now + 10 + LEEWAY_SECONDS + 1))
+    with pytest.raises(InvalidToken, match="expired"):
         tokens.verify_access_token_cached(token)
     assert not tokens._verified  # forgotten, not kept
 
@@ -109,7 +110,7 @@ def test_claims_are_checked_again_against_the_current_settings(settings):
     token = issue()
     tokens.verify_access_token_cached(token)
     settings.ISSUER = "https://elsewhere.example"
-    with pytest.raises(tokens.InvalidToken, match="issued by someone else"):
+    with pytest.raises(InvalidToken, match="issued by someone else"):
         tokens.verify_access_token_cached(token)
 
 
@@ -121,7 +122,7 @@ def test_a_remembered_token_whose_key_was_deleted_is_refused(active):  # noqa: F
     retired_at = SigningKey.objects.get(kid=active.kid).retired_at
     assert flows.rotate_signing_keys(now=retired_at + flows.retired_key_retention()).deleted == (active.kid,)
     assert keys.verification_key(active.kid) is None
-    with pytest.raises(tokens.InvalidToken, match="unknown key"):
+    with pytest.raises(InvalidToken, match="unknown key"):
         tokens.verify_access_token_cached(token)
     assert not tokens._verified
 

@@ -21,7 +21,9 @@ from django.utils import timezone
 from jwcrypto import jwk, jwt
 
 from conftest import basic, bearer, form_post
-from oauth import keys, tokens
+from oauth import keys
+from oauth.claims import access_token_claims
+from oauth.jws import ACCESS_TOKEN_TYPE
 from oauth.models import AccessToken
 from oauth.validators import Validator
 
@@ -120,7 +122,7 @@ def mint(*, client, user=None, header=None, claims=None, drop=(), key=None, stor
     server-side row is written too, exactly as issuance writes it. With `raw`, the RS256
     signature is made by hand, for headers jwcrypto refuses to produce (`crit`)."""
     now = int(time.time())
-    body = tokens.access_token_claims(
+    body = access_token_claims(
         issuer=settings.ISSUER,
         audience=settings.ACCESS_TOKEN_AUDIENCE,
         client_id=client.client_id,
@@ -133,7 +135,7 @@ def mint(*, client, user=None, header=None, claims=None, drop=(), key=None, stor
     for name in drop:
         body.pop(name, None)
     signing = keys.signing_key() if key is None else key
-    head = {"alg": keys.ALGORITHM, "typ": tokens.ACCESS_TOKEN_TYPE, "kid": keys.signing_key()["kid"]}
+    head = {"alg": keys.ALGORITHM, "typ": ACCESS_TOKEN_TYPE, "kid": keys.signing_key()["kid"]}
     head.update(header or {})
     head = {k: v for k, v in head.items() if v is not None}
     if raw:

@@ -136,7 +136,7 @@ def test_refresh_statements_and_no_nested_savepoint(flow):
 @pytest.mark.rfc("6749", "6")
 def test_only_the_refresh_token_points_to_an_access_token():
     """Rotation deletes the old access token with one DELETE after its claiming UPDATE cleared
-    the refresh token's pointer (oauth.validators._delete_access_token), bypassing Django's
+    the refresh token's pointer (oauth.rotation.delete_access_token), bypassing Django's
     collector. That is right only while no other relation points to an access token: a new
     one must be handled there too (cleared or deleted) before this test is updated."""
     from oauth.models import AccessToken, RefreshToken

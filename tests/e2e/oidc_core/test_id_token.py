@@ -10,7 +10,7 @@ from django.conf import settings
 
 from accounts.sessions import AUTH_TIME_KEY
 from conftest import PASSWORD
-from oauth import tokens
+from oauth.claims import ACR_PASSWORD
 from oauth.models import AccessToken, IDToken
 from tests.e2e.helpers import AUTHORIZE_URL, assert_oauth_error, post_token, redirect_query
 from tests.e2e.oidc import (
@@ -46,7 +46,7 @@ def test_openid_scope_yields_a_signed_id_token(browser, confidential, user, clie
     assert claims["nonce"] == "n-0S6_WzA2Mj"
     assert claims["at_hash"] == at_hash(issued["access_token"])
     assert claims["amr"] == ["pwd"]
-    assert claims["acr"] == tokens.ACR_PASSWORD
+    assert claims["acr"] == ACR_PASSWORD
     assert uuid.UUID(claims["jti"])
     now = time.time()
     assert abs(claims["iat"] - now) < 5

@@ -105,14 +105,14 @@ def test_a_revoked_token_is_refused(browser, confidential):
     assert_invalid_token(userinfo(issued["access_token"]))
 
 
-@pytest.mark.rfc("RFC9700", "2.3")
+@pytest.mark.rfc("9700", "2.3")
 def test_a_token_in_the_query_string_is_refused(browser, confidential):
     token = oidc_tokens(browser, confidential)["access_token"]
     response = BrowserClient().get(USERINFO_URL, {"access_token": token})
     assert response.status_code == 400
 
 
-@pytest.mark.rfc("RFC6750", "2.2")
+@pytest.mark.rfc("6750", "2.2")
 def test_a_token_in_a_form_body_is_accepted(browser, confidential, user):
     token = oidc_tokens(browser, confidential)["access_token"]
     response = form_post(BrowserClient(), USERINFO_URL, {"access_token": token})

@@ -11,7 +11,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client as BrowserClient
 from jwcrypto import jwt
 
-from oauth import keys, tokens
+from oauth import keys
+from oauth.jws import verify_id_token_hint
 from tests.e2e.helpers import b64url, fresh_rsa_key, jwt_parts, mint
 from tests.e2e.oidc import LOGOUT_URL, oidc_tokens
 
@@ -253,7 +254,7 @@ def test_other_methods_are_refused(browser):
 def test_the_hint_is_verified_with_our_keys_not_dots(settings, browser, id_token):
     """DOT's OIDC_RSA_PRIVATE_KEY is not what we sign with: it stays unset."""
     assert not settings.OAUTH2_PROVIDER.get("OIDC_RSA_PRIVATE_KEY")
-    assert tokens.verify_id_token_hint(id_token)["iss"] == settings.ISSUER
+    assert verify_id_token_hint(id_token)["iss"] == settings.ISSUER
 
 
 # --- registering post-logout redirect URIs ----------------------------------------------------

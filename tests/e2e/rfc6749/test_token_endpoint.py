@@ -6,8 +6,9 @@ import json
 import pytest
 from django.test import Client as BrowserClient
 
-from conftest import basic, form_post
-from tests.e2e.helpers import TOKEN_URL, assert_no_store, assert_oauth_error, creds, post_token
+from conftest import PASSWORD, basic, form_post
+from oauth.models import AccessToken
+from tests.e2e.helpers import TOKEN_URL, assert_no_store, assert_oauth_error, creds, jwt_parts, post_token
 
 pytestmark = pytest.mark.django_db
 
@@ -291,3 +292,56 @@ def test_error_description_has_no_quotes_backslashes_or_newlines(service):
         body = post_token(data, auth=creds(service)).json()
         description = body.get("error_description", "")
         assert not any(c in description for c in '"\\\r\n'), body
+
+
+# Parameters named like the values our validator carries between oauthlib's hooks. oauthlib's
+# Request answers unknown attributes from the request's parameters, so these once reached the
+# token rows and claims (a forged `sid` claim, a 500 for a `token_family` that is no UUID);
+# they travel on one context object now (oauth.context), out of the client's reach.
+SMUGGLED = {
+    "sid": "forged-sid",
+    "token_family": "not-a-uuid",
+    "auth_time": "1",
+    "access_token_jti": "chosen-jti",
+    "grant_instance": "x",
+    "id_token": "x",
+    "identity": "x",
+}
+
+
+@pytest.mark.rfc("6749", "3.2")
+@pytest.mark.parametrize("name", sorted(SMUGGLED))
+def test_parameters_cannot_set_what_the_server_carries(service, password_client, user, name):
+    requests = [
+        (service, {**CC, name: SMUGGLED[name]}),
+        (
+            password_client,
+            {"grant_type": "password", "username": user.username, "password": PASSWORD, name: SMUGGLED[name]},
+        ),
+    ]
+    for pair, data in requests:
+        response = post_token(data, auth=creds(pair))
+        assert response.status_code == 200, response.content
+        _, claims = jwt_parts(response.json()["access_token"])
+        row = AccessToken.objects.get(jti=claims["jti"])
+        assert "sid" not in claims and row.sid == ""
+        assert claims["jti"] != SMUGGLED["access_token_jti"]
+        assert claims.get("auth_time") != 1
+        assert row.id_token is None
+
+
+def test_dot_app_authorized_is_not_sent(service):
+    """views.TokenView documents it: DOT's signal would cost a SELECT per token request."""
+    from oauth2_provider.signals import app_authorized
+
+    received = []
+
+    def receiver(**kwargs):
+        received.append(kwargs)
+
+    app_authorized.connect(receiver, dispatch_uid="test_dot_app_authorized_is_not_sent")
+    try:
+        assert post_token(CC, auth=creds(service)).status_code == 200
+    finally:
+        app_authorized.disconnect(dispatch_uid="test_dot_app_authorized_is_not_sent")
+    assert received == []

@@ -3,7 +3,7 @@ a token remembered by the API process is refused once revoked, on Redis and with
 
 import pytest
 
-from oauth import resource, tokens
+from oauth import jws, resource
 from tests.e2e.helpers import creds, introspect, me, revoke
 
 pytestmark = pytest.mark.django_db
@@ -18,8 +18,8 @@ def store(request):
 @pytest.fixture
 def signature_checks(monkeypatch):
     calls = []
-    check = tokens._verified_claims
-    monkeypatch.setattr(tokens, "_verified_claims", lambda *args: calls.append(args) or check(*args))
+    check = jws._verified_claims
+    monkeypatch.setattr(jws, "_verified_claims", lambda *args: calls.append(args) or check(*args))
     return calls
 
 
