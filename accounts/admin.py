@@ -3,9 +3,29 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.text import capfirst
 
 from .models import User
 from .signals import password_change_by
+
+# Other apps' additions to the User admin (sso's sessions inline and "log out everywhere"; 2FA
+# devices, roles…), registered from their admin modules: the User admin is registered once, here,
+# and nobody unregisters it to subclass it.
+_inlines = []
+_actions = []
+
+
+def add_user_inline(inline):
+    """Show `inline` (an InlineModelAdmin class) on every user's admin page."""
+    if inline not in _inlines:
+        _inlines.append(inline)
+
+
+def add_user_action(action):
+    """Offer `action(modeladmin, request, queryset)` on the user list; its `@admin.action`
+    description and permissions apply as for the admin's own actions."""
+    if action not in _actions:
+        _actions.append(action)
 
 
 @admin.register(User)
@@ -17,6 +37,21 @@ class UserAdmin(DjangoUserAdmin):
     # Plain multiple selects: Django's two-box filter widget puts aria-label on a bare <span>
     # (axe-core: aria-prohibited-attr, serious), and screen-reader users lose the choices.
     filter_horizontal = ()
+
+    def get_inlines(self, request, obj):
+        return [*super().get_inlines(request, obj), *_inlines]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not actions and self.actions is None:
+            return actions  # actions are off (a popup, or the admin's setting)
+        for action in _actions:
+            name = action.__name__
+            permissions = getattr(action, "allowed_permissions", ())
+            if all(getattr(self, f"has_{permission}_permission")(request) for permission in permissions):
+                description = getattr(action, "short_description", capfirst(name.replace("_", " ")))
+                actions[name] = (action, name, description)
+        return actions
 
     def user_change_password(self, request, id, form_url=""):
         # The save announces the change (accounts.signals); the administrator's own browser

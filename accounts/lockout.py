@@ -19,8 +19,6 @@ get the (username, IP) count only: their requests come from a client's server, w
 users of that client share.
 """
 
-import hashlib
-import ipaddress
 import logging
 import math
 from contextlib import contextmanager
@@ -35,17 +33,13 @@ from django.db import connections, router, transaction
 from django.db.models import Q, Sum
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
-from rest_framework.throttling import BaseThrottle
+
+from core import client_ip as client_ip_rule
+from core import locks
 
 log = logging.getLogger(__name__)
 
-# An IPv6 client is counted per /64: a subscriber or a LAN gets a whole /64, so counting single
-# addresses would let one client try from 2**64 of them.
-IPV6_PREFIX = 64
 USERNAME_MAX_LENGTH = 150  # accounts.User.username's; a longer one cannot log in anyway
-# Arbitrary, but the same in every process: the first key of the PostgreSQL advisory lock
-# (two-int form, whose key space is apart from the one-bigint locks of oauth.models).
-LOGIN_LOCK_CLASS = 7_331_010
 # The check before the password leaves its (username, IP) failure count on the request.
 PAIR_FAILURES_ATTRIBUTE = "identity_login_failures"
 # Set by browser_login_attempt: this attempt also counts against LOGIN_IP_FAILURE_LIMIT.
@@ -53,20 +47,9 @@ PER_IP_ATTRIBUTE = "identity_login_per_ip"
 
 
 def client_ip(request):
-    """The client IP that attempts are counted under (AXES_CLIENT_IP_CALLABLE), or None.
-
-    The rule of registration and SSO sessions: DRF's get_ident, which believes X-Forwarded-For
-    only as far as REST_FRAMEWORK["NUM_PROXIES"] says (0 by default: the peer address).
-    """
-    try:
-        address = ipaddress.ip_address(BaseThrottle().get_ident(request) or "")
-    except ValueError:
-        return None
-    if address.version == 6 and address.ipv4_mapped:
-        return str(address.ipv4_mapped)
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/{IPV6_PREFIX}", strict=False).network_address)
-    return str(address)
+    """The client IP that attempts are counted under (AXES_CLIENT_IP_CALLABLE), or None: the
+    project's one rule (core.client_ip.counting_key; IPv6 clients per /64)."""
+    return client_ip_rule.counting_key(request)
 
 
 def attempted_username(request, credentials):
@@ -158,11 +141,7 @@ def browser_login_attempt(request, username=None):
         connection = connections[using]
         if connection.vendor == "postgresql":
             named = attempted_username(request, {"username": username} if username is not None else None)
-            pair = f"{named}\n{client_ip(request)}"
-            digest = hashlib.sha256(pair.encode()).digest()
-            key = int.from_bytes(digest[:4], "big", signed=True)
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOGIN_LOCK_CLASS, key])
+            locks.xact_lock(connection, locks.LOGIN_ATTEMPT, locks.key_of(f"{named}\n{client_ip(request)}"))
         yield
 
 

@@ -7,14 +7,16 @@ from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from core import client_ip
+
 log = logging.getLogger(__name__)
 
 
 class RegistrationThrottle(SimpleRateThrottle):
     """Per client IP, at REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["registration"].
 
-    The IP comes from DRF's get_ident, which trusts X-Forwarded-For only as far as
-    REST_FRAMEWORK["NUM_PROXIES"] says.
+    The IP is the project's counting key (core.client_ip: X-Forwarded-For believed only as
+    far as REST_FRAMEWORK["NUM_PROXIES"] says, IPv6 clients per /64).
     """
 
     scope = "registration"
@@ -34,7 +36,8 @@ class RegistrationThrottle(SimpleRateThrottle):
             return True
 
     def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        ident = client_ip.counting_key(request) or self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 def registration_allowed(request):

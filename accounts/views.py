@@ -14,7 +14,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import flows, lockout, login_context, throttling
+from . import flows, lockout, login_context, stages, throttling
 from .forms import LoginForm, PasswordChangeForm, RegistrationForm
 from .serializers import RegistrationSerializer, UserSerializer
 from .signals import password_change_by
@@ -55,6 +55,10 @@ class LoginView(auth_views.LoginView):
         with lockout.browser_login_attempt(request):
             valid = form.is_valid()
         return self.form_valid(form) if valid else self.form_invalid(form)
+
+    def form_valid(self, form):
+        # The password was right: the login stages (accounts.stages) may ask for more first.
+        return stages.begin(self.request, user=form.get_user(), redirect_to=self.get_success_url())
 
     def get_initial(self):
         initial = super().get_initial()

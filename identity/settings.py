@@ -185,6 +185,9 @@ else:
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:profile"
+# A login whose password was right waits this long for its other stages (accounts.stages: a
+# second factor…) before it must start again.
+LOGIN_STAGE_TIMEOUT_SECONDS = env.int("LOGIN_STAGE_TIMEOUT_SECONDS", default=300)
 LOGOUT_REDIRECT_URL = "accounts:logged-out"
 PASSWORD_HASHERS = [
     # Argon2id at OWASP's minimum (19 MiB, t=2, p=1): see accounts/hashers.py.

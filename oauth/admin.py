@@ -4,6 +4,8 @@ from django.db import models
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import revoke_access_token
 
+from core.admin import ReadOnlyAdminMixin
+
 from . import flows
 from .models import BackchannelLogout, Client, Consent, SigningKey
 
@@ -114,7 +116,7 @@ class IDTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(SigningKey)
-class SigningKeyAdmin(admin.ModelAdmin):
+class SigningKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Signing keys, read-only: rows change only through the rotation flow. The private key,
     even encrypted, is never loaded here."""
 
@@ -128,15 +130,8 @@ class SigningKeyAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).defer("private_key")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Deleting a key would refuse every token it signed: retirement does it when safe.
-        return False
+    # Deleting a key would refuse every token it signed: retirement does it when safe.
+    allow_delete = False
 
     def has_rotate_permission(self, request):
         return request.user.has_perm("oauth.rotate_signingkey")
@@ -161,7 +156,7 @@ class SigningKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(BackchannelLogout)
-class BackchannelLogoutAdmin(admin.ModelAdmin):
+class BackchannelLogoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The back-channel logout outbox, read-only (the sid is not shown: it is a bearer-ish secret)."""
 
     list_display = ("id", "client", "created_at", "attempts", "next_attempt_at", "delivered_at", "last_error")
@@ -170,16 +165,11 @@ class BackchannelLogoutAdmin(admin.ModelAdmin):
     search_fields = ("client__client_id",)
     fields = ("client", "subject", "jti", "created_at", "attempts", "next_attempt_at", "delivered_at", "last_error")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    allow_delete = True  # forgets a delivery (a pending one is then never sent)
 
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
+class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """What people allowed each client. Read-only; "Revoke access" does what the connected apps
     page does (ends the client's tokens for the user, forgets the consent). Deleting a row only
     forgets the consent: the next authorization request asks again."""
@@ -191,12 +181,7 @@ class ConsentAdmin(admin.ModelAdmin):
     fields = ("user", "client", "scopes", "created_at", "updated_at")
     readonly_fields = fields
     actions = ["revoke_access"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    allow_delete = True
 
     @admin.action(description="Revoke access (end the client's tokens for these users, forget the consent)")
     def revoke_access(self, request, queryset):

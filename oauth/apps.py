@@ -11,7 +11,8 @@ class OAuthConfig(AppConfig):
         from django.db.models.signals import post_delete
 
         from accounts import login_context
-        from sso import purge, session_apps
+        from core import purge
+        from sso import session_apps
         from sso.signals import sessions_ended
 
         from . import checks, cleanup, connected_apps, cors, display, receivers  # noqa: F401  (checks register themselves)

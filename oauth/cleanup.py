@@ -1,4 +1,4 @@
-"""Purgers for `manage.py purge_expired` (registered with sso.purge in OAuthConfig.ready)."""
+"""Purgers for `manage.py purge_expired` (registered with core.purge in OAuthConfig.ready)."""
 
 from datetime import timedelta
 
@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 from oauth2_provider.models import refresh_token_expire_timedelta
 
-from sso.purge import delete_in_batches
+from core.purge import delete_in_batches
 
 from .models import AccessToken, BackchannelLogout, Grant, IDToken, RefreshToken
 

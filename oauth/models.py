@@ -12,7 +12,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, models, router, transaction
 from django.db.models import Q
-from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from oauth2_provider.models import (
     AbstractAccessToken,
@@ -21,6 +20,8 @@ from oauth2_provider.models import (
     AbstractIDToken,
     AbstractRefreshToken,
 )
+
+from core import locks
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", "password")
 # DOT keeps a single grant type per application; ours is a list. DOT's field is derived.
@@ -310,11 +311,6 @@ class IDToken(AbstractIDToken):
         verbose_name = "ID token"
 
 
-# Arbitrary, but the same in every process: the PostgreSQL advisory lock that serializes
-# writers of the signing-key table (bootstrap, rotation, import).
-SIGNING_KEY_LOCK_ID = 7_331_002
-
-
 class SigningKeyQuerySet(models.QuerySet):
     def lock(self):
         """Serialize writers of the key table until the current transaction ends.
@@ -322,12 +318,7 @@ class SigningKeyQuerySet(models.QuerySet):
         PostgreSQL: a transaction-scoped advisory lock. SQLite needs none: its transactions
         start with BEGIN IMMEDIATE (see settings), so writers already queue.
         """
-        connection = connections[router.db_for_write(self.model)]
-        if not connection.in_atomic_block:
-            raise TransactionManagementError("SigningKey.objects.lock() needs a transaction.")
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SIGNING_KEY_LOCK_ID])
+        locks.xact_lock(connections[router.db_for_write(self.model)], locks.SIGNING_KEYS)
 
 
 class SigningKey(models.Model):

@@ -2,7 +2,8 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from accounts.admin import UserAdmin as AccountsUserAdmin
+from accounts import admin as accounts_admin
+from core.admin import ReadOnlyAdminMixin
 
 from . import flows
 from .models import SSOSession, UserNotBefore
@@ -30,14 +31,6 @@ def state(session):
     return "active" if session.is_active(timezone.now()) else "expired"
 
 
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(SSOSession)
 class SSOSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("public_id", "user", state, "ip", "created_at", "last_seen_at", "revoked_at")
@@ -47,9 +40,7 @@ class SSOSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = readonly_fields = tuple(f if f != "state" else state for f in _FIELDS)
     date_hierarchy = "created_at"
     actions = ["revoke_sessions", "log_out_users_everywhere"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # ending a session is "revoke"; rows go with purge_expired
+    # Ending a session is "revoke"; rows go with purge_expired.
 
     def has_revoke_permission(self, request):
         return request.user.has_perm("sso.change_ssosession")
@@ -85,20 +76,14 @@ def _log_out_everywhere(model_admin, request, users):
     model_admin.message_user(request, f"{count} user(s) logged out everywhere.", messages.SUCCESS)
 
 
-User = get_user_model()
-admin.site.unregister(User)
+@admin.action(description="Log selected users out everywhere", permissions=["change"])
+def log_out_everywhere(model_admin, request, queryset):
+    _log_out_everywhere(model_admin, request, queryset)
 
 
-@admin.register(User)
-class UserAdmin(AccountsUserAdmin):
-    """accounts' UserAdmin with the user's SSO sessions inline and a global logout action."""
-
-    inlines = [*AccountsUserAdmin.inlines, SSOSessionInline]
-    actions = [*(AccountsUserAdmin.actions or []), "log_out_everywhere"]
-
-    @admin.action(description="Log selected users out everywhere", permissions=["change"])
-    def log_out_everywhere(self, request, queryset):
-        _log_out_everywhere(self, request, queryset)
+# The user's admin page lists their SSO sessions; the user list offers a global logout.
+accounts_admin.add_user_inline(SSOSessionInline)
+accounts_admin.add_user_action(log_out_everywhere)
 
 
 @admin.register(UserNotBefore)
@@ -107,6 +92,3 @@ class UserNotBeforeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("user__username", "user__email")
     list_select_related = ("user",)
     readonly_fields = ("user", "not_before")
-
-    def has_delete_permission(self, request, obj=None):
-        return False

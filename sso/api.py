@@ -1,39 +1,33 @@
 """`/api/sessions/`: the caller's SSO sessions as JSON.
 
-Authentication: an access token (`Authorization: Bearer`, our JWT class, the project default)
-carrying the `profile` scope, or the browser's session cookie (DRF SessionAuthentication, which
-enforces CSRF on unsafe methods). No credentials: 401 with the Bearer challenge.
+Authentication: DRF's default authenticators (the project's access-token class, configured in
+settings) — an access token must carry the `profile` scope, else 403 `insufficient_scope` with
+its `WWW-Authenticate` challenge — or the browser's session cookie (DRF SessionAuthentication,
+which enforces CSRF on unsafe methods). No credentials: 401 with the Bearer challenge. The
+verified token is read duck-typed (core.permissions): sso imports nothing of oauth.
 """
 
 from django.contrib.auth import get_user_model
 from django.http import Http404
-from django.utils.module_loading import import_string
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
+
+from core.permissions import HasScopeOrSession
 
 from . import flows
 from .models import SSOSession
 
-# Named, never imported at module level: sso sits below oauth (DESIGN.md).
-BEARER_AUTHENTICATION = "oauth.authentication.JWTAccessTokenAuthentication"
 REQUIRED_SCOPE = "profile"
 
 
-class IsUserWithScope(BasePermission):
-    """A person (not a client acting for itself); a token must carry REQUIRED_SCOPE."""
+class IsUserWithScope(HasScopeOrSession):
+    """A person (not a client acting for itself); a token must carry the view's required_scopes."""
 
     def has_permission(self, request, view):
-        if not isinstance(request.user, get_user_model()):
-            return False
-        scopes = getattr(request.auth, "scopes", None)
-        if scopes is not None and REQUIRED_SCOPE not in scopes:
-            raise exceptions.PermissionDenied(
-                {"error": "insufficient_scope", "error_description": f"This call needs the scope: {REQUIRED_SCOPE}."}
-            )
-        return True
+        return isinstance(request.user, get_user_model()) and super().has_permission(request, view)
 
 
 class SessionSerializer(serializers.ModelSerializer):
@@ -50,9 +44,12 @@ class SessionSerializer(serializers.ModelSerializer):
 
 class SessionsAPIView(APIView):
     permission_classes = [IsUserWithScope]
+    required_scopes = [REQUIRED_SCOPE]
 
     def get_authenticators(self):
-        return [import_string(BEARER_AUTHENTICATION)(), SessionAuthentication()]
+        # The project's default authenticators (the access-token class first: its challenge
+        # answers a 401), then the browser's session.
+        return [*(cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES), SessionAuthentication()]
 
     def current_sid(self, request):
         """The sid of the session the caller speaks for: the token's `sid` claim, or the cookie's."""

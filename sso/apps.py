@@ -12,6 +12,7 @@ class SSOConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_save
 
         from accounts.signals import password_changed
+        from core import purge as purgers
 
         from . import checks, purge, receivers  # noqa: F401  (checks register themselves)
 
@@ -30,4 +31,4 @@ class SSOConfig(AppConfig):
                 sender=through,
                 dispatch_uid=f"sso.role_change.{through._meta.label}",
             )
-        purge.register("sso.sessions", purge.purge_sessions)
+        purgers.register("sso.sessions", purge.purge_sessions)

@@ -5,7 +5,6 @@ has committed, updates the revocation store's Redis keys and sends `sso.signals.
 Logs name users by primary key and sessions by public id or a sid prefix, never a whole sid.
 """
 
-import ipaddress
 import logging
 from datetime import timedelta
 
@@ -14,7 +13,9 @@ from django.contrib import auth
 from django.contrib.auth import SESSION_KEY
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.throttling import BaseThrottle
+
+from accounts.stages import AMR_REQUEST_ATTRIBUTE
+from core import client_ip
 
 from . import revocation
 from .models import USER_AGENT_MAX_LENGTH, SSOSession, UserNotBefore
@@ -24,9 +25,9 @@ logger = logging.getLogger(__name__)
 
 # The Django session key under which the browser's SSO session id is kept (server-side only).
 SID_SESSION_KEY = "identity_sso_sid"
-# A lower app (accounts) that knows which methods authenticated the user sets this attribute on
-# the request before calling django.contrib.auth.login, e.g. ["pwd", "otp"]. Default ["pwd"].
-AMR_REQUEST_ATTRIBUTE = "identity_amr"
+# accounts.stages sets AMR_REQUEST_ATTRIBUTE on the request before calling
+# django.contrib.auth.login: the methods that authenticated the user, e.g. ["otp", "pwd"]
+# (default ["pwd"]).
 # last_seen_at (and the idle expiry) move at most this often.
 TOUCH_INTERVAL = timedelta(seconds=60)
 
@@ -37,15 +38,6 @@ def _idle():
 
 def _absolute():
     return timedelta(seconds=settings.SSO_SESSION_ABSOLUTE_SECONDS)
-
-
-def _client_ip(request):
-    # DRF's get_ident trusts X-Forwarded-For only as far as REST_FRAMEWORK["NUM_PROXIES"] says.
-    ident = BaseThrottle().get_ident(request)
-    try:
-        return str(ipaddress.ip_address(ident)) if ident else None
-    except ValueError:
-        return None
 
 
 # --- Starting and checking ------------------------------------------------------------------
@@ -70,7 +62,7 @@ def start_session(*, request, user, amr=None):
         user=user,
         created_at=now,
         last_seen_at=now,
-        ip=_client_ip(request),
+        ip=client_ip.address(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX_LENGTH],
         amr=amr,
         idle_expires_at=now + min(_idle(), _absolute()),

@@ -176,3 +176,19 @@ def test_registration_works_while_the_cache_is_down(client):
     with override_settings(CACHES=dead_redis):
         response = register(client, username="offline", email="offline@example.com")
     assert response.status_code == 201, response.content
+
+
+@pytest.mark.django_db
+def test_throttle_counts_an_ipv6_client_per_64(client, low_rate):
+    # One subscriber holds a whole /64 (core.client_ip): new addresses in it are the same client.
+    statuses = [
+        register(
+            client, username=f"v{i}", email=f"v{i}@example.com", headers={"REMOTE_ADDR": f"2001:db8:7:8::{i + 1:x}"}
+        ).status_code
+        for i in range(3)
+    ]
+    other_network = register(
+        client, username="w", email="w@example.com", headers={"REMOTE_ADDR": "2001:db8:7:9::1"}
+    ).status_code
+    assert statuses == [201, 201, 429]
+    assert other_network == 201

@@ -13,9 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import Flow, basic, bearer, form_post
+from core import purge
 from oauth import cleanup, receivers, resource, tokens
 from oauth.models import AccessToken, IDToken, RefreshToken
-from sso import purge, revocation
+from sso import revocation
 
 pytestmark = pytest.mark.django_db
 

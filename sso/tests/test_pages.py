@@ -159,6 +159,8 @@ def test_the_api_refuses_tokens_without_the_profile_scope(flow):
     response = Client().get(API, **bearer(tokens["access_token"]))
     assert response.status_code == 403
     assert response.json()["error"] == "insufficient_scope"
+    # RFC 6750 3.1: the challenge names the error and the scope needed.
+    assert response["WWW-Authenticate"] == 'Bearer realm="identity", error="insufficient_scope", scope="profile"'
 
 
 def test_the_api_refuses_client_credentials_tokens(service):

@@ -8,8 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from sso import purge
+from core import purge
 from sso.models import SSOSession
+from sso.purge import purge_sessions
 
 from .conftest import make_session
 
@@ -47,7 +48,7 @@ def test_purge_works_in_batches(user, settings):
     for _ in range(7):
         make_session(user, revoked_at=timezone.now() - timedelta(seconds=5))
     with CaptureQueriesContext(connection) as ctx, purge.recording() as batches:
-        assert purge.purge_sessions(now=timezone.now(), batch_size=3) == 7
+        assert purge_sessions(now=timezone.now(), batch_size=3) == 7
     deletes = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('DELETE FROM "sso_ssosession"')]
     assert len(deletes) == 3
     assert [rows for rows, _ in batches] == [3, 3, 1, 0]  # one transaction each; the last finds none
@@ -88,7 +89,7 @@ def test_pause_sleeps_between_batches_that_deleted_rows(user, settings, monkeypa
     assert sleeps == [0.25, 0.25, 0.25]  # after the batches of 2, 2 and 1; none after the empty one
     assert not SSOSession.objects.exists()
     sleeps.clear()
-    purge.purge_sessions(now=timezone.now(), batch_size=2)  # outside the command: no pause
+    purge_sessions(now=timezone.now(), batch_size=2)  # outside the command: no pause
     assert sleeps == []
 
 

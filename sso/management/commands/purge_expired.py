@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from sso import purge
+from core import purge
 
 
 class Command(BaseCommand):

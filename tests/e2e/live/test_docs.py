@@ -1,7 +1,8 @@
-"""The README is true: its curl walkthrough runs against a real server, and its configuration
-table names every environment variable that identity/settings.py reads.
+"""The docs are true: the curl walkthrough (docs/walkthrough.md) runs against a real server, the
+configuration page (docs/configuration.md) names every environment variable that
+identity/settings.py reads, and every relative link of the README and docs/ leads to a file.
 
-The walkthrough is the concatenation of the README's ```bash blocks preceded by
+The walkthrough is the concatenation of docs/walkthrough.md's ```bash blocks preceded by
 `<!-- walkthrough -->`. It runs with `bash -euo pipefail` from the repository root against
 `manage.py runserver` on a free port (a subprocess, not live_server: the walkthrough also runs
 `python manage.py create_client`, which must see the same database), with a fresh SQLite
@@ -22,10 +23,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+WALKTHROUGH = DOCS / "walkthrough.md"
+CONFIGURATION = DOCS / "configuration.md"
 SETTINGS = ROOT / "identity" / "settings.py"
 MARKER = "<!-- walkthrough -->"
 
-# What the walkthrough must print, as evidence that each step did what the README says.
+# What the walkthrough must print, as evidence that each step did what the page says.
 EXPECTED_OUTPUT = [
     '{"status": "ok"}',  # health
     '"code_challenge_methods_supported": [',  # discovery
@@ -80,20 +84,45 @@ def environment_variables(settings_source):
 
 
 def test_the_walkthrough_is_marked():
-    blocks = walkthrough_blocks(README.read_text())
-    assert len(blocks) >= 10, "the README's walkthrough markers are missing"
+    blocks = walkthrough_blocks(WALKTHROUGH.read_text())
+    assert len(blocks) >= 10, "docs/walkthrough.md's walkthrough markers are missing"
     assert blocks[0].lstrip().startswith("BASE=${BASE:-http://127.0.0.1:8000}")
 
 
 def test_every_environment_variable_is_documented():
-    readme = README.read_text()
-    table = readme[readme.index("## Configuration") :]
-    table = table[: table.index("\n## ", 1)]
+    table = CONFIGURATION.read_text()
     read = environment_variables(SETTINGS.read_text())
     assert {"DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "DATABASE_URL", "REDIS_URL"} <= read  # the parser works
     documented = set(re.findall(r"`([A-Z][A-Z0-9_]*)`", table))
     missing = sorted(read - documented)
-    assert not missing, f"README.md's configuration table does not document: {', '.join(missing)}"
+    assert not missing, f"docs/configuration.md does not document: {', '.join(missing)}"
+
+
+def _relative_links(page):
+    """(target path, anchor) of each Markdown link of `page` that is not a URL."""
+    for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+        if re.match(r"[a-z]+:", target):
+            continue
+        path, _, anchor = target.partition("#")
+        yield (page.parent / path).resolve() if path else page, anchor
+
+
+def _anchors(page):
+    """The GitHub anchors of a Markdown page's headings."""
+    prose = re.sub(r"(?ms)^```.*?^```", "", page.read_text())
+    headings = re.findall(r"(?m)^#+ (.*)$", prose)
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+def test_every_relative_link_leads_somewhere():
+    broken = []
+    for page in [README, ROOT / "bench" / "README.md", *sorted(DOCS.glob("*.md"))]:
+        for path, anchor in _relative_links(page):
+            if not path.exists():
+                broken.append(f"{page.relative_to(ROOT)} -> {path}")
+            elif anchor and path.suffix == ".md" and anchor not in _anchors(path):
+                broken.append(f"{page.relative_to(ROOT)} -> {path.relative_to(ROOT)}#{anchor}")
+    assert not broken, "broken links:\n" + "\n".join(broken)
 
 
 def _free_port():
@@ -162,7 +191,7 @@ def server(tmp_path):
 
 def test_the_walkthrough_runs(server, tmp_path):
     script = tmp_path / "walkthrough.sh"
-    script.write_text("\n".join(walkthrough_blocks(README.read_text())))
+    script.write_text("\n".join(walkthrough_blocks(WALKTHROUGH.read_text())))
     result = subprocess.run(
         ["bash", "-euo", "pipefail", str(script)],
         cwd=ROOT,
