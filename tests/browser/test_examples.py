@@ -220,3 +220,22 @@ def test_single_page_app_from_an_unregistered_origin_cannot_read_the_token_respo
     refused = [p for p in browser.problems if "has been blocked by CORS policy" in p]
     assert refused, browser.problems
     browser.problems = [p for p in browser.problems if p not in refused and "net::ERR_FAILED" not in p]
+
+
+def test_single_page_app_refuses_an_answer_it_did_not_ask_for(browser, start_example, make_client, issuer):
+    # A callback this tab started no sign-in for (a forged or replayed link): no token request.
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    client, _ = make_client(
+        name="Example single-page app", public=True, redirect_uris=[f"{origin}/callback"], allowed_origins=[origin]
+    )
+    start_example("examples/spa/serve.py", port, "--issuer", issuer, "--client-id", client.client_id)
+    token_requests = []
+    browser.page.on("request", lambda r: token_requests.append(r) if r.url == f"{issuer}/oauth/token/" else None)
+    browser.goto(f"{origin}/callback?code=stolen&state=guessed&iss={issuer}")
+    alert = browser.page.get_by_role("alert")
+    alert.wait_for()
+    assert "not for this tab (state)" in alert.inner_text()
+    assert browser.page.url == f"{origin}/"  # the code left the address bar anyway
+    assert token_requests == []
+    browser.check("spa-refused-callback")
