@@ -123,12 +123,13 @@ async function signOut() {
   const { tokens } = session;
   session = null;
   if (tokens.refresh_token) {
-    // Revoking the refresh token ends its access token too (RFC 7009 2.1).
+    // Revoking the refresh token ends its access token too (RFC 7009 2.1). If it fails, the
+    // logout below still ends every token of the session: go on.
     await fetch(provider.revocation_endpoint, {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ token: tokens.refresh_token, token_type_hint: "refresh_token", client_id: config.client_id }),
-    });
+    }).catch(() => undefined);
   }
   const state = randomString();
   sessionStorage.setItem("pending_sign_out", state);
