@@ -5,10 +5,15 @@ BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint check migrate serve bench clean
+.PHONY: help run test lint check migrate serve bench clean example-rp example-spa example-api
+
+# `make run PORT=8010` serves on 8010; the development issuer follows the port (an ISSUER set in
+# the environment wins). The examples take the same PORT, to find the server.
+PORT   ?= 8000
+ISSUER ?= http://127.0.0.1:$(PORT)
 
 help: ## List the commands
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +29,18 @@ $(VENV)/.dev-installed: requirements/base.txt requirements/dev.txt | $(BIN)/pyth
 migrate: $(VENV)/.base-installed ## Apply database migrations
 	$(BIN)/python manage.py migrate --noinput
 
-run: migrate ## Set up on the embedded default (SQLite under var/) and serve on http://127.0.0.1:8000
+run: migrate ## Set up on the embedded default (SQLite under var/) and serve on http://127.0.0.1:8000 (PORT=...)
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	ISSUER=$(ISSUER) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+example-rp: $(VENV)/.dev-installed ## With make run going: a website (mozilla-django-oidc) signing in on http://127.0.0.1:8765
+	$(BIN)/python examples/rp/run.py --issuer $(ISSUER)
+
+example-spa: $(VENV)/.base-installed ## With make run going: a single-page app (PKCE, CORS) on http://127.0.0.1:8766
+	$(BIN)/python examples/spa/serve.py --issuer $(ISSUER)
+
+example-api: $(VENV)/.base-installed ## With make run going: a DRF API protected by our tokens on http://127.0.0.1:8767
+	ISSUER=$(ISSUER) $(BIN)/python examples/api/run.py
 
 serve: migrate ## Serve with gunicorn as production does (set DEBUG=false and friends first)
 	$(BIN)/python manage.py collectstatic --noinput

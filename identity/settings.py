@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "corsheaders",
     "oauth2_provider",
     "axes",
     "django_otp",
@@ -104,6 +105,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, as django-cors-headers asks: it answers preflights before anything else runs, and
+    # adds its headers to every answer of the CORS endpoints, errors included (oauth/cors.py).
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -351,6 +355,21 @@ CONTENT_SECURITY_POLICY = {
         # consent and logout forms end in a redirect to the client (another origin).
     }
 }
+
+# --- CORS for browser-based clients (django-cors-headers; oauth/cors.py, docs/cors.md) ------
+# Only these endpoints answer cross-origin requests, and only from an origin that some client
+# registered in its allowed origins (oauth.cors.allow_registered_origin decides). Discovery and
+# the JWKS answer `*` themselves; every other path gets no CORS headers.
+CORS_URLS_REGEX = r"^/(?:oauth/(?:token|revoke|userinfo)/|api/)"
+CORS_ALLOWED_ORIGINS = []  # none by configuration: origins are registered per client
+CORS_ALLOW_CREDENTIALS = False  # these endpoints take no cookies: never let a page send them
+CORS_ALLOW_HEADERS = ["authorization", "content-type"]
+CORS_ALLOW_METHODS = ["DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT"]
+# A script may read the Bearer challenge of a 401 or 403 (error="invalid_token", scope=...).
+CORS_EXPOSE_HEADERS = ["www-authenticate"]
+# Browsers cache a preflight answer this long (Chromium at most 2 hours): an origin removed
+# from a client keeps its cached preflights that long, but no actual response is readable.
+CORS_PREFLIGHT_MAX_AGE = 600
 
 # Request size limits: OAuth requests are small. Larger bodies get 400 (413 on /oauth/).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024)

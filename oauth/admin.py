@@ -24,6 +24,7 @@ class ClientAdmin(admin.ModelAdmin):
         "grant_types",
         "redirect_uris",
         "post_logout_redirect_uris",
+        "allowed_origins",
         "allowed_scopes",
         "skip_authorization",
         "can_introspect_any",
@@ -37,6 +38,19 @@ class ClientAdmin(admin.ModelAdmin):
         "updated",
     )
     actions = ["rotate_secret"]
+    help_texts = {
+        "allowed_origins": (
+            "Public browser apps only: the origins (scheme://host[:port], no path; https, or http on "
+            "loopback) whose scripts may call the token, revocation, userinfo and API endpoints (CORS). "
+            "Space-separated."
+        ),
+    }
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.help_texts:
+            kwargs["help_text"] = self.help_texts[db_field.name]
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     # A URL typed without a scheme is https (Django 6's default; say it now, silently).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 

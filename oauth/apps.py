@@ -7,6 +7,7 @@ class OAuthConfig(AppConfig):
     verbose_name = "OAuth"
 
     def ready(self):
+        from corsheaders.signals import check_request_enabled
         from django.db.models.signals import post_delete
 
         from accounts import login_context
@@ -14,7 +15,7 @@ class OAuthConfig(AppConfig):
         from sso import session_apps
         from sso.signals import sessions_ended
 
-        from . import checks, cleanup, connected_apps, display, receivers  # noqa: F401  (checks register themselves)
+        from . import checks, cleanup, connected_apps, cors, display, receivers  # noqa: F401  (checks register themselves)
         from .models import AccessToken
 
         login_context.register(display.login_context)
@@ -24,6 +25,7 @@ class OAuthConfig(AppConfig):
         post_delete.connect(
             receivers.forget_deleted_access_token, sender=AccessToken, dispatch_uid="oauth.forget_deleted_access_token"
         )
+        check_request_enabled.connect(cors.allow_registered_origin, dispatch_uid="oauth.cors.allow_registered_origin")
         purge.register("oauth.grants", cleanup.purge_grants)
         purge.register("oauth.tokens", cleanup.purge_tokens)
         purge.register("oauth.backchannel_logouts", cleanup.purge_backchannel_logouts)

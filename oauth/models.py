@@ -5,6 +5,7 @@ Swapped before DOT's first migration (see migrations/0001_initial.py `run_before
 
 import hashlib
 import ipaddress
+import re
 import uuid
 from urllib.parse import urlsplit
 
@@ -68,6 +69,39 @@ def redirect_uri_problem(uri):
         return "must have a host"
     if parts.username is not None or parts.password is not None:
         return "must not contain user information"
+    return None
+
+
+# An origin as browsers serialize it (RFC 6454 6.2): lowercase scheme and host, the host in
+# ASCII, no default port, no path. Only such a string can ever equal an `Origin` header.
+ORIGIN = re.compile(
+    r"(?P<scheme>https?)://(?P<host>[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|\[[0-9a-f:.]{2,45}\])"
+    r"(?::(?P<port>[1-9][0-9]{0,4}))?"
+)
+DEFAULT_PORTS = {"https": "443", "http": "80"}
+
+
+def origin_problem(origin):
+    """Why `origin` may not be registered as an allowed origin (CORS), or None: it must be
+    scheme://host[:port] exactly as browsers send it, https or http on loopback. Pure."""
+    try:
+        parts = urlsplit(origin)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        return "is not an origin (scheme://host[:port])"
+    if parts.scheme not in DEFAULT_PORTS:
+        return "must use https (or http on loopback)"
+    if parts.path or parts.query or parts.fragment or "?" in origin or "#" in origin:
+        return f"must be an origin, without a path, query or fragment (not even a trailing /): {parts.scheme}://{parts.netloc}"
+    if parts.username is not None or parts.password is not None:
+        return "must not contain user information"
+    match = ORIGIN.fullmatch(origin)
+    if match is None:
+        return "must be written as browsers send it: lowercase, no wildcards, an international name as xn--"
+    if match["port"] == DEFAULT_PORTS[match["scheme"]]:
+        return f"must leave out the default port: browsers send {match['scheme']}://{match['host']}"
+    if match["scheme"] == "http" and not is_loopback_host(match["host"]):
+        return "http is allowed only on loopback (127.0.0.1, [::1], localhost); use https"
     return None
 
 
@@ -148,6 +182,11 @@ class Client(AbstractApplication):
     def scope_list(self):
         return self.allowed_scopes.split() or list(settings.OAUTH_SCOPES)
 
+    def origin_allowed(self, origin):
+        """Whether `origin` is one of this client's allowed origins (exact string match; DOT's
+        own check, which oauthlib's token endpoint calls, would refuse http loopback origins)."""
+        return origin in self.allowed_origins.split()
+
     def redirect_uri_allowed(self, uri):
         """Exact string comparison with a registered URI (BCP 2.1, RFC 6749 3.1.2.2)."""
         return uri in self.redirect_uris.split()
@@ -182,6 +221,13 @@ class Client(AbstractApplication):
         problems = [f"{uri}: {p}" for uri in logout_uris if (p := redirect_uri_problem(uri))]
         if problems:
             errors["post_logout_redirect_uris"] = problems
+        origins = self.allowed_origins.split()
+        problems = [f"{origin}: {p}" for origin in origins if (p := origin_problem(origin))]
+        if problems:
+            errors["allowed_origins"] = problems
+        elif origins and self.client_type != self.CLIENT_PUBLIC:
+            # A browser app cannot keep a secret: a client that runs in a browser is public.
+            errors["allowed_origins"] = "Only public clients (browser apps, no secret) may have allowed origins."
         if self.backchannel_logout_uri and (problem := redirect_uri_problem(self.backchannel_logout_uri)):
             errors["backchannel_logout_uri"] = problem
         for field in DISPLAY_URI_FIELDS:

@@ -161,21 +161,50 @@ def test_seed_demo_is_idempotent(settings):
         call_command("seed_demo", stdout=StringIO())
     User = get_user_model()
     assert User.objects.count() == 1
-    assert Client.objects.count() == 1
+    assert Client.objects.count() == 2
     demo = User.objects.get()
     assert demo.username == seed_demo.DEMO_USERNAME
     assert demo.check_password(seed_demo.DEMO_PASSWORD)
-    client = Client.objects.get()
-    assert client.client_id == seed_demo.DEMO_CLIENT_ID
+    client = Client.objects.get(client_id=seed_demo.DEMO_CLIENT_ID)
     assert client.client_type == Client.CLIENT_PUBLIC
     assert client.redirect_uris == seed_demo.DEMO_REDIRECT_URI
+    assert client.post_logout_redirect_uris == seed_demo.DEMO_POST_LOGOUT_REDIRECT_URI
+    assert client.allowed_origins == ""
+    spa = Client.objects.get(client_id=seed_demo.DEMO_SPA_CLIENT_ID)
+    assert spa.client_type == Client.CLIENT_PUBLIC
+    assert spa.redirect_uris == "http://127.0.0.1:8766/callback"
+    assert spa.post_logout_redirect_uris == "http://127.0.0.1:8766/"
+    assert spa.origin_allowed("http://127.0.0.1:8766")
+
+
+@pytest.mark.django_db
+def test_seed_demo_completes_an_older_demo_client_and_keeps_what_an_operator_added(settings):
+    # A database seeded before the examples existed: no post-logout URI; an extra redirect URI.
+    settings.DEBUG = True
+    Client.objects.create(
+        client_id=seed_demo.DEMO_CLIENT_ID,
+        name="Renamed",
+        client_type=Client.CLIENT_PUBLIC,
+        redirect_uris=f"https://mine.example/cb {seed_demo.DEMO_REDIRECT_URI}",
+        client_secret="",
+    )
+    call_command("seed_demo", stdout=StringIO())
+    client = Client.objects.get(client_id=seed_demo.DEMO_CLIENT_ID)
+    assert client.name == "Renamed"
+    assert client.redirect_uris == f"https://mine.example/cb {seed_demo.DEMO_REDIRECT_URI}"
+    assert client.post_logout_redirect_uris == seed_demo.DEMO_POST_LOGOUT_REDIRECT_URI
+    updated = client.updated
+    call_command("seed_demo", stdout=StringIO())
+    client.refresh_from_db()
+    assert client.updated == updated  # nothing left to change: no write
 
 
 @pytest.mark.django_db
 def test_seed_demo_client_passes_validation(settings):
     settings.DEBUG = True
     call_command("seed_demo", stdout=StringIO())
-    Client.objects.get().full_clean(exclude=["client_secret", "user", "authorization_grant_type"])
+    for client in Client.objects.all():
+        client.full_clean(exclude=["client_secret", "user", "authorization_grant_type"])
 
 
 @pytest.mark.django_db

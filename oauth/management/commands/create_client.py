@@ -36,6 +36,14 @@ class Command(BaseCommand):
             action="store_true",
             help="Every logout token sent to this client names the session (sid).",
         )
+        parser.add_argument(
+            "--allowed-origin",
+            action="append",
+            default=[],
+            dest="allowed_origins",
+            help="A public browser app's origin (scheme://host[:port]) allowed to call the token, revocation, "
+            "userinfo and API endpoints with CORS (repeatable).",
+        )
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
     def handle(self, *args, **options):
@@ -51,6 +59,7 @@ class Command(BaseCommand):
                 can_introspect_any=options["introspect_any"],
                 backchannel_logout_uri=options["backchannel_logout_uri"],
                 backchannel_logout_session_required=options["backchannel_logout_session_required"],
+                allowed_origins=options["allowed_origins"],
             )
         except flows.ClientError as exc:
             problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items())
@@ -64,6 +73,7 @@ class Command(BaseCommand):
             "post_logout_redirect_uris": client.post_logout_redirect_uris.split(),
             "scopes": client.scope_list,
             "backchannel_logout_uri": client.backchannel_logout_uri or None,
+            "allowed_origins": client.allowed_origins.split(),
         }
         if options["json"]:
             self.stdout.write(json.dumps(result))
