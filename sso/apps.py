@@ -11,6 +11,7 @@ class SSOConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_logged_out
         from django.db.models.signals import m2m_changed, post_save
 
+        from accounts.mfa.signals import mfa_disabled
         from accounts.signals import password_changed
         from core import purge as purgers
 
@@ -19,6 +20,7 @@ class SSOConfig(AppConfig):
         user_logged_in.connect(receivers.bind_session_at_login, dispatch_uid="sso.bind_session_at_login")
         user_logged_out.connect(receivers.end_session_at_logout, dispatch_uid="sso.end_session_at_logout")
         password_changed.connect(receivers.end_other_sessions, dispatch_uid="sso.end_other_sessions")
+        mfa_disabled.connect(receivers.end_sessions_after_mfa_reset, dispatch_uid="sso.end_sessions_after_mfa_reset")
         post_save.connect(
             receivers.end_sessions_of_disabled_user,
             sender=settings.AUTH_USER_MODEL,

@@ -39,6 +39,14 @@ def end_sessions_of_disabled_user(sender, instance, created, update_fields=None,
     flows.logout_everywhere(user=instance, why="account disabled")
 
 
+def end_sessions_after_mfa_reset(sender, user, by, **kwargs):
+    """`accounts.mfa.signals.mfa_disabled`: an operator removing someone's second factors (a lost
+    phone, or a suspected takeover) ends every session and token of that user. A user turning
+    it off themselves, with their password, keeps their sessions."""
+    if by is None or by.pk != user.pk:
+        flows.logout_everywhere(user=user, why="two-factor authentication reset by an operator")
+
+
 ROLE_CHANGES = {"post_add", "post_remove", "post_clear"}
 
 

@@ -14,10 +14,23 @@ from .forms import CodeForm, ConfirmTOTPForm, PasswordForm
 from .stage import KEY
 
 
-def _throttled(request, template, context, exc):
-    response = render(request, template, context, status=429)
-    response["Retry-After"] = str(exc.retry_after)
-    return response
+def _code_form_response(request, template, context, check, on_success):
+    """A code form's answer: `check(code)` (a flows call); its MFAError on the form (400), its
+    Throttled as 429 with Retry-After, else `on_success(result)`. A GET shows the form."""
+    form = context["form"]
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = check(form.cleaned_data["code"])
+        except flows.Throttled as exc:
+            form.add_error(None, str(exc))
+            response = render(request, template, context, status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        except flows.MFAError as exc:
+            form.add_error("code", str(exc))
+        else:
+            return on_success(result)
+    return render(request, template, context, status=400 if request.method == "POST" else 200)
 
 
 @sensitive_post_parameters("code")
@@ -30,20 +43,13 @@ def authenticate(request):
     if login is None:
         messages.info(request, "Your login timed out. Log in again.")
         return redirect("accounts:login")
-    form = CodeForm(request.POST or None)
-    context = {"form": form}
-    if request.method == "POST" and form.is_valid():
-        try:
-            flows.verify(user=login.user, code=form.cleaned_data["code"])
-        except flows.Throttled as exc:
-            form.add_error(None, str(exc))
-            return _throttled(request, "mfa/authenticate.html", context, exc)
-        except flows.MFAError as exc:
-            form.add_error("code", str(exc))
-        else:
-            return stages.advance(request, stage=KEY, amr=["otp"])
-    status = 400 if request.method == "POST" else 200
-    return render(request, "mfa/authenticate.html", context, status=status)
+    return _code_form_response(
+        request,
+        "mfa/authenticate.html",
+        {"form": CodeForm(request.POST or None)},
+        check=lambda code: flows.verify(user=login.user, code=code),
+        on_success=lambda method: stages.advance(request, stage=KEY, amr=["otp"]),
+    )
 
 
 @require_http_methods(["POST"])
@@ -78,20 +84,13 @@ def setup(request):
     device = flows.pending_totp(user) if request.method == "POST" else None
     if device is None:
         device = flows.start_totp(user=user)
-    form = ConfirmTOTPForm(request.POST or None)
-    context = {"form": form, "enrolment": flows.enrolment(device)}
-    if request.method == "POST" and form.is_valid():
-        try:
-            codes = flows.confirm_totp(user=user, code=form.cleaned_data["code"])
-        except flows.Throttled as exc:
-            form.add_error(None, str(exc))
-            return _throttled(request, "mfa/setup.html", context, exc)
-        except flows.MFAError as exc:
-            form.add_error("code", str(exc))
-        else:
-            return render(request, "mfa/recovery_codes.html", {"codes": codes, "first": True})
-    status = 400 if request.method == "POST" else 200
-    return render(request, "mfa/setup.html", context, status=status)
+    return _code_form_response(
+        request,
+        "mfa/setup.html",
+        {"form": ConfirmTOTPForm(request.POST or None), "enrolment": flows.enrolment(device)},
+        check=lambda code: flows.confirm_totp(user=user, code=code),
+        on_success=lambda codes: render(request, "mfa/recovery_codes.html", {"codes": codes, "first": True}),
+    )
 
 
 @never_cache

@@ -13,6 +13,7 @@ Implementations: `ours.Ours`, `vanilla.Vanilla` (django-oauth-toolkit), `node.No
 
 import json
 import subprocess
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 from bench import scenarios
@@ -25,7 +26,7 @@ class Unavailable(Exception):
     """The system cannot run on this machine: reported as skipped, not as a failure."""
 
 
-class System:
+class System(ABC):
     name = ""  # its key in the report: ours, vanilla, node
     scenarios = ()  # the keys of scenarios.SCENARIOS it runs
     paths = {}  # its endpoints: token, login, authorize, introspect, api_me, jwks, discovery
@@ -37,18 +38,20 @@ class System:
         self.cwd, self.env = None, None
 
     def prepare(self):
-        """Before the server starts: database, migrations, clients, users. Raise Unavailable to skip."""
+        """Before the server starts: database, migrations, clients, users. Raise Unavailable to skip.
+        Nothing by default."""
+        return None
 
+    @abstractmethod
     def create_server(self):
         """The bench.server.Server to run (not started)."""
-        raise NotImplementedError
 
     def start(self):
         self.server = self.create_server().start()
 
+    @abstractmethod
     def fixture(self):
         """With the server up: whatever the scenarios need (scenarios.Fixture), the refresh pool included."""
-        raise NotImplementedError
 
     def summary(self):
         """The system's own fields of its report (notes, version)."""

@@ -102,3 +102,32 @@ def test_new_recovery_codes_and_turning_off_need_a_login_and_the_password(client
 def test_the_overview_says_whether_it_is_on(client, user):
     client.force_login(user)
     assert b"is <strong>off</strong>" in client.get("/accounts/2fa/").content
+
+
+def test_the_session_key_changes_when_the_code_step_completes(client, user, enrolled):
+    device, _ = enrolled
+    log_in(client, user)
+    pending_key = client.session.session_key
+    client.post("/accounts/login/code/", {"code": code_for(device, offset_steps=1)})
+    assert client.session[SESSION_KEY] == str(user.pk)
+    assert client.session.session_key != pending_key  # no fixation across the second step
+
+
+def test_a_password_only_login_gets_no_code_from_the_authorization_endpoint(client, user, enrolled):
+    log_in(client, user)
+    response = client.get("/oauth/authorize/", {"client_id": "anything", "response_type": "code"})
+    assert SESSION_KEY not in client.session
+    assert response.status_code in (302, 400)
+    assert "code=" not in response.get("Location", "")
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/code/", "/accounts/2fa/", "/accounts/2fa/totp/"])
+def test_two_factor_pages_cannot_be_framed(client, user, enrolled, path):
+    if path == "/accounts/login/code/":
+        log_in(client, user)
+    else:
+        client.force_login(user)
+    response = client.get(path)
+    assert response.status_code in (200, 302)
+    assert response["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
