@@ -26,6 +26,7 @@ class ClientAdmin(admin.ModelAdmin):
         "post_logout_redirect_uris",
         "allowed_origins",
         "allowed_scopes",
+        "require_pkce",
         "skip_authorization",
         "can_introspect_any",
         "backchannel_logout_uri",

@@ -47,6 +47,7 @@ def create_client(
     client_uri="",
     policy_uri="",
     tos_uri="",
+    require_pkce=True,
 ):
     """Register a client. Returns (client, secret): the plaintext secret, shown once (None
     for a public client). Only the secret's keyed hash is stored."""
@@ -69,6 +70,7 @@ def create_client(
         client_uri=client_uri,
         policy_uri=policy_uri,
         tos_uri=tos_uri,
+        require_pkce=require_pkce,
         client_secret=secret or "",
     )
     try:

@@ -161,9 +161,24 @@ class Client(AbstractApplication):
         "privacy policy", max_length=2000, blank=True, help_text="https. How the client uses people's data."
     )
     tos_uri = models.URLField("terms of service", max_length=2000, blank=True, help_text="https.")
+    # RFC 9700 2.1.1: PKCE always for public clients; a confidential OpenID Connect client may
+    # rely on `nonce` instead (the OpenID certification profiles send no code_challenge).
+    require_pkce = models.BooleanField(
+        "PKCE required",
+        default=True,
+        help_text=(
+            "Authorization requests must carry an S256 code_challenge. Always on for public clients; "
+            "turn off only for a confidential client that cannot send PKCE and uses a nonce."
+        ),
+    )
 
     class Meta(AbstractApplication.Meta):
         verbose_name = "client"
+
+    @property
+    def pkce_required(self):
+        """Whether this client's authorization requests must carry PKCE (public: always)."""
+        return self.require_pkce or self.client_type == self.CLIENT_PUBLIC
 
     @property
     def grant_type_list(self):
@@ -210,6 +225,8 @@ class Client(AbstractApplication):
             errors["grant_types"] = "Public clients may use only authorization_code and refresh_token."
         elif self.grant_type_list == ["refresh_token"]:
             errors["grant_types"] = "refresh_token needs a grant that issues refresh tokens."
+        if not self.require_pkce and self.client_type == self.CLIENT_PUBLIC:
+            errors["require_pkce"] = "Public clients always use PKCE (RFC 9700 2.1.1)."
         uris = self.redirect_uris.split()
         problems = [f"{uri}: {p}" for uri in uris if (p := redirect_uri_problem(uri))]
         if problems:

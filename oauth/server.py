@@ -9,6 +9,7 @@ authorization-code grant object each server holds.
 from oauthlib.oauth2 import Server as OAuthlibServer
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid import Server as OpenIDServer
+from oauthlib.openid.connect.core import exceptions as oidc_errors
 
 from . import pkce
 
@@ -20,6 +21,19 @@ def _challenge_is_s256(request):
             description="code_challenge must be the base64url SHA-256 of the verifier (43 characters).",
             request=request,
         )
+    return {}
+
+
+def _no_request_objects(request):
+    """Request objects (OpenID Connect Core 6, RFC 9101) are not supported: answered with the
+    errors Core 6.1/6.2 name, once the client and redirect URI are known (so the answer goes
+    back to the client), never silently ignored (a `state` or `nonce` only inside the object
+    would be lost). Discovery says `request_parameter_supported: false`."""
+    # Read the raw parameters: oauthlib's Request has no attribute of its own for these.
+    if request._params.get("request") is not None:
+        raise oidc_errors.RequestNotSupported(request=request)
+    if request._params.get("request_uri") is not None:
+        raise oidc_errors.RequestURINotSupported(request=request)
     return {}
 
 
@@ -49,12 +63,29 @@ def _nonce_fits(request):
     return {}
 
 
+def _no_downgrade(validator):
+    """RFC 9700 2.1.1: a token request with a code_verifier is accepted only if its
+    authorization request had a code_challenge. oauthlib ignores a verifier when the code has
+    no challenge and the client does not require PKCE; an attacker who strips the challenge
+    from a victim's request could then redeem the code with any verifier."""
+
+    def check(request):
+        if request.code_verifier is not None and validator.get_code_challenge(request.code, request) is None:
+            raise errors.InvalidGrantError(
+                description="code_verifier sent, but the authorization request had no code_challenge.",
+                request=request,
+            )
+
+    return check
+
+
 def _restrict_code_grant(grant):
     """S256-only PKCE and our checks on an oauthlib (OAuth 2.0) authorization-code grant."""
     # A missing code_challenge_method defaults to "plain" in oauthlib: refused with it.
     grant._code_challenge_methods = {"S256": pkce.verify_s256}
-    grant.custom_validators.pre_auth.extend([_redirect_uri_given, _challenge_is_s256, _nonce_fits])
+    grant.custom_validators.pre_auth.extend([_no_request_objects, _redirect_uri_given, _challenge_is_s256, _nonce_fits])
     grant.custom_validators.pre_token.append(_token_request_names_redirect_uri)
+    grant.custom_validators.post_token.append(_no_downgrade(grant.request_validator))
 
 
 class Server(OAuthlibServer):

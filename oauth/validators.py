@@ -57,6 +57,12 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
             return None
         return super()._load_application(client_id, request)
 
+    def is_pkce_required(self, client_id, request):
+        # Per client (DOT's setting would hold for all): oauthlib asks after it loaded the
+        # client, at the authorization endpoint and at the token endpoint alike.
+        client = request.client or self._load_application(client_id, request)
+        return client is None or client.pkce_required
+
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
         return request.client.allows_grant(grant_type)
 

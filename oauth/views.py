@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -125,9 +126,43 @@ class _ConsentPrompt(Exception):
     earlier consent); the consent page is shown instead."""
 
 
+# The consent form's marker field: a POST carrying it (or DOT's "allow" button) is the
+# person's answer on the consent page; any other POST is a relying party's authorization request.
+CONSENT_ANSWER_FIELD = "consent_answer"
+
+
+def _is_consent_answer(request):
+    return CONSENT_ANSWER_FIELD in request.POST or "allow" in request.POST
+
+
+def _authorization_request_by_post(request):
+    """OpenID Connect Core 3.1.2.1: the authorization endpoint MUST support POST (form
+    serialization). Such a request comes from the relying party's page, cross-site: it carries
+    no CSRF token and, being a cross-site POST, no SameSite=Lax session cookie. It is answered
+    with a 303 to the same request as a GET (the same parameters, duplicates kept so that the
+    GET refuses them), which the browser follows as a top-level navigation, with the cookie:
+    from there it is the GET flow, validated and logged in exactly as any other."""
+    params = list(request.GET.lists()) + list(request.POST.lists())
+    query = urlencode([(key, value) for key, values in params for value in values])
+    response = HttpResponse(status=303)
+    response["Location"] = f"{request.path}?{query}" if query else request.path
+    return response
+
+
+def _csrf_refusal(request):
+    """The consent answer is a form of ours: CSRF-checked as the middleware checks any form
+    (the view itself is exempt, for relying parties' POSTs)."""
+    return CsrfViewMiddleware(lambda _request: None).process_view(request, None, (), {})
+
+
+@method_decorator(csrf_exempt, name="dispatch")
 class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
     """The authorization endpoint (RFC 6749 3.1): login, then consent unless the client is
     trusted or the user's stored consent covers the request (oauth.consents).
+
+    GET and POST (OpenID Connect Core 3.1.2.1): a relying party's POST is turned into the same
+    GET (`_authorization_request_by_post`); the person's answer on the consent page (a POST
+    with `consent_answer`) is CSRF-checked here, since relying parties' POSTs cannot be.
 
     Duplicated parameters are refused with an error page (never a redirect: we would not
     know which redirect_uri to trust). Every redirect carries `iss` (RFC 9207).
@@ -142,6 +177,11 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
     template_name = "oauth/authorize.html"
 
     def dispatch(self, request, *args, **kwargs):
+        if request.method == "POST":
+            if not _is_consent_answer(request):
+                return _authorization_request_by_post(request)
+            if (refusal := _csrf_refusal(request)) is not None:
+                return refusal
         problem = protocol.parameter_problem(request.GET)
         if problem is not None:
             return self.render_error(problem)

@@ -158,6 +158,7 @@ def test_the_admin_form_validates_origins(admin_client, make_client):
         "post_logout_redirect_uris": "",
         "allowed_origins": "https://spa.example.com/app",
         "allowed_scopes": "",
+        "require_pkce": "on",
     }
     response = admin_client.post(url, form)
     assert response.status_code == 200

@@ -1,5 +1,8 @@
 """Signing in to an app, in Chromium: login named for the app, consent, the redirect back."""
 
+import html
+from urllib.parse import parse_qsl, urlsplit
+
 from conftest import PASSWORD
 
 
@@ -73,3 +76,28 @@ def test_a_signed_in_person_goes_straight_to_consent(browser, rp, user):
     browser.login(user.username)
     browser.goto(rp.authorization_url())
     assert browser.heading() == "Allow Acme Notes to use your account?"
+
+
+def test_an_authorization_request_posted_by_the_apps_page_reaches_consent(browser, rp, user):
+    # OpenID Connect Core 3.1.2.1: the relying party may POST the request (form serialization)
+    # from its own page, on another site: no CSRF token, and a cross-site POST carries no
+    # SameSite=Lax session cookie. The person, already signed in, still reaches consent.
+    browser.goto("/accounts/login/")
+    browser.login(user.username)
+    params = parse_qsl(urlsplit(rp.authorization_url()).query)
+    fields = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in params)
+    start = (
+        '<!doctype html><html lang="en"><title>Acme Notes</title><main>'
+        f'<form method="post" action="{rp.issuer}/oauth/authorize/">{fields}<button>Sign in</button></form></main>'
+    )
+    rp_page = "http://notes.example/start"
+    browser.other_origins.add("http://notes.example")
+    browser.page.route(rp_page, lambda route: route.fulfill(status=200, content_type="text/html", body=start))
+    browser.page.goto(rp_page)
+    browser.page.get_by_role("button", name="Sign in").click()
+    browser.page.wait_for_load_state()
+    assert browser.heading() == "Allow Acme Notes to use your account?"
+    browser.click("Allow")
+    query = browser.query()
+    assert query["state"] == rp.state
+    assert "access_token" in rp.redeem(query["code"])

@@ -44,6 +44,11 @@ class Command(BaseCommand):
             help="A public browser app's origin (scheme://host[:port]) allowed to call the token, revocation, "
             "userinfo and API endpoints with CORS (repeatable).",
         )
+        parser.add_argument(
+            "--pkce-optional",
+            action="store_true",
+            help="A confidential OpenID Connect client that may omit PKCE and rely on nonce (RFC 9700 2.1.1).",
+        )
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
     def handle(self, *args, **options):
@@ -60,6 +65,7 @@ class Command(BaseCommand):
                 backchannel_logout_uri=options["backchannel_logout_uri"],
                 backchannel_logout_session_required=options["backchannel_logout_session_required"],
                 allowed_origins=options["allowed_origins"],
+                require_pkce=not options["pkce_optional"],
             )
         except flows.ClientError as exc:
             problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items())
@@ -73,6 +79,7 @@ class Command(BaseCommand):
             "post_logout_redirect_uris": client.post_logout_redirect_uris.split(),
             "scopes": client.scope_list,
             "backchannel_logout_uri": client.backchannel_logout_uri or None,
+            "pkce_required": client.pkce_required,
             "allowed_origins": client.allowed_origins.split(),
         }
         if options["json"]:

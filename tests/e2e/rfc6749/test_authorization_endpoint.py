@@ -292,7 +292,7 @@ def test_untrusted_client_shows_consent(browser, confidential):
 @pytest.mark.rfc("6749", "4.1.2.1")
 def test_deny_redirects_with_access_denied(browser, confidential):
     params = authorize_params(confidential[0])
-    response = browser.post(AUTHORIZE_URL, params)  # no "allow": the Deny button
+    response = browser.post(AUTHORIZE_URL, {**params, "consent_answer": "1"})  # no "allow": the Deny button
     assert_error_redirect(response, "access_denied")
     assert Grant.objects.count() == 0
 

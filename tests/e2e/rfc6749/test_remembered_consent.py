@@ -96,7 +96,7 @@ def test_consent_is_per_user(browser, confidential, make_user):
 def test_deny_stores_nothing(browser, confidential):
     page, params, _ = authorize(browser, confidential[0])
     assert is_consent_page(page)
-    response = browser.post(AUTHORIZE_URL, params)  # Deny: no "allow"
+    response = browser.post(AUTHORIZE_URL, {**params, "consent_answer": "1"})  # Deny: no "allow"
     assert redirect_query(response)[1]["error"] == "access_denied"
     assert not Consent.objects.exists()
     assert is_consent_page(authorize(browser, confidential[0])[0])
