@@ -3,8 +3,10 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils import timezone
 from django.utils.text import capfirst
 
+from . import claims
 from .models import User
 from .signals import password_change_by
 
@@ -33,8 +35,37 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "email", "email_verified", "subject", "is_active", "is_staff", "last_login")
     list_filter = ("email_verified", *DjangoUserAdmin.list_filter)
     search_fields = ("username", "email", "subject")
-    readonly_fields = ("subject", "last_login", "date_joined")
-    fieldsets = DjangoUserAdmin.fieldsets + (("Identity", {"fields": ("subject", "email_verified")}),)
+    readonly_fields = ("subject", "last_login", "date_joined", "profile_updated_at")
+    fieldsets = (
+        DjangoUserAdmin.fieldsets[0],
+        (
+            "Personal info",
+            {"fields": ("first_name", "middle_name", "last_name", "nickname", "email", "email_verified")},
+        ),
+        *DjangoUserAdmin.fieldsets[2:],
+        ("Identity", {"fields": ("subject", "profile_updated_at")}),
+        (
+            "Profile claims",
+            {
+                "classes": ("collapse",),
+                "fields": ("picture", "website", "gender", "birthdate", "zoneinfo", "locale"),
+            },
+        ),
+        ("Phone", {"classes": ("collapse",), "fields": ("phone_number", "phone_number_verified")}),
+        (
+            "Postal address",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "address_street_address",
+                    "address_locality",
+                    "address_region",
+                    "address_postal_code",
+                    "address_country",
+                ),
+            },
+        ),
+    )
     # Plain multiple selects: Django's two-box filter widget puts aria-label on a bare <span>
     # (axe-core: aria-prohibited-attr, serious), and screen-reader users lose the choices.
     filter_horizontal = ()
@@ -43,6 +74,10 @@ class UserAdmin(DjangoUserAdmin):
         # A new address is not verified because the old one was, unless the operator says so.
         if change and "email" in form.changed_data and "email_verified" not in form.changed_data:
             obj.email_verified = False
+        if change and "phone_number" in form.changed_data and "phone_number_verified" not in form.changed_data:
+            obj.phone_number_verified = False
+        if set(form.changed_data) & set(claims.EDITABLE_FIELDS):
+            obj.profile_updated_at = timezone.now()
         super().save_model(request, obj, form, change)
 
     def get_inlines(self, request, obj):

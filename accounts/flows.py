@@ -6,10 +6,11 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
-from . import lockout, mail, verification
+from . import claims, lockout, mail, verification
 from .forms import PasswordResetForm
 
 SUBJECT_MAX_LENGTH = 64  # accounts.User.subject's
@@ -140,22 +141,34 @@ def reset_password(*, request, user, password):
 # --- The profile -----------------------------------------------------------------------------
 
 
-def update_profile(*, user, first_name, last_name, email):
-    """Save the user's name and address. A new address is unverified until its link is
-    followed (mailed now); the old address, if it was verified, is told of the change (an
-    unverified one may not be the user's). Returns whether the address
+def update_profile(*, user, email, **details):
+    """Save the user's profile: `details` are any of accounts.claims.EDITABLE_FIELDS (names,
+    picture, phone, address, …). A new address is unverified until its link is followed
+    (mailed now); the old address, if it was verified, is told of the change (an unverified
+    one may not be the user's). A new phone number is unverified. Returns whether the address
     changed. Raises ProfileError when the address belongs to another user (case-insensitive,
     as the User model's constraint)."""
+    unknown = set(details) - set(claims.EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"update_profile() got unexpected fields {sorted(unknown)}")
     User = get_user_model()
     old_email, old_verified = user.email, user.email_verified
     changed = email != old_email
     if changed and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
         raise ProfileError({"email": [EMAIL_TAKEN]})
-    user.first_name, user.last_name = first_name, last_name
-    fields = ["first_name", "last_name"]
+    fields = [name for name, value in details.items() if getattr(user, name) != value]
+    for name in fields:
+        setattr(user, name, details[name])
+    if "phone_number" in fields:
+        user.phone_number_verified = False
+        fields.append("phone_number_verified")
     if changed:
         user.email, user.email_verified = email, False
         fields += ["email", "email_verified"]
+    if not fields:
+        return False
+    user.profile_updated_at = timezone.now()
+    fields.append("profile_updated_at")
     try:
         with transaction.atomic():
             user.save(update_fields=fields)

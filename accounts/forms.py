@@ -1,9 +1,12 @@
 from django import forms
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.db import models
+from django.forms.models import fields_for_model
+from django.utils.text import capfirst
 
-from . import lockout
+from . import claims, lockout
 from .validators import USERNAME_PATTERN
 
 
@@ -74,11 +77,70 @@ class SetPasswordForm(PlainLabels, auth_forms.SetPasswordForm):
         self.fields["new_password2"].label = "New password again"
 
 
+# The browser's autofill names (HTML "autocomplete" tokens) for the profile's fields.
+_AUTOCOMPLETE = {
+    "first_name": "given-name",
+    "middle_name": "additional-name",
+    "last_name": "family-name",
+    "nickname": "nickname",
+    "picture": "photo",
+    "website": "url",
+    "gender": "sex",
+    "birthdate": "bday",
+    "zoneinfo": "off",
+    "locale": "language",
+    "phone_number": "tel",
+    "address_street_address": "street-address",
+    "address_locality": "address-level2",
+    "address_region": "address-level1",
+    "address_postal_code": "postal-code",
+    "address_country": "country-name",
+}
+
+
+def _formfield(db_field, **kwargs):
+    if isinstance(db_field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return db_field.formfield(**kwargs)
+
+
 class ProfileForm(PlainLabels, forms.Form):
-    first_name = forms.CharField(
-        label="First name", max_length=150, required=False, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+    """The profile a person edits on the account page: the standard claims (accounts.claims),
+    with the User model's validation. Not a ModelForm: accounts.flows.update_profile compares
+    the new values with the user's before saving them."""
+
+    # The sections of the page, in order.
+    SECTIONS = (
+        ("Name and profile", claims.PROFILE_FIELDS),
+        ("Contact", ("email", "phone_number")),
+        ("Postal address", tuple(f"address_{f}" for f in claims.ADDRESS_FIELDS)),
     )
-    last_name = forms.CharField(
-        label="Last name", max_length=150, required=False, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
-    )
-    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        model_fields = fields_for_model(
+            get_user_model(),
+            fields=[f for f in claims.EDITABLE_FIELDS if f != "email"],
+            formfield_callback=_formfield,
+        )
+        for name in claims.EDITABLE_FIELDS:
+            if name == "email":
+                self.fields[name] = forms.EmailField(
+                    label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+                )
+                continue
+            field = model_fields[name]
+            # A model field's own validators run in full_clean, not in its form field.
+            own = get_user_model()._meta.get_field(name).validators
+            field.validators += [v for v in own if v.__module__ == claims.__name__]
+            field.widget.attrs["autocomplete"] = _AUTOCOMPLETE[name]
+            if name == "birthdate":
+                field.widget = forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d")
+            if name == "address_street_address":
+                field.widget.attrs["rows"] = 2
+            self.fields[name] = field
+        for field in self.fields.values():
+            field.label = capfirst(field.label)
+
+    def sections(self):
+        return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]

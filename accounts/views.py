@@ -15,7 +15,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import flows, lockout, login_context, stages, throttling, verification
+from . import claims, flows, lockout, login_context, stages, throttling, verification
 from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, ProfileForm, RegistrationForm, SetPasswordForm
 from .serializers import RegistrationSerializer, UserSerializer
 from .signals import password_change_by
@@ -250,7 +250,7 @@ def resend_verification(request):
 
 
 def _profile_initial(user):
-    return {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
+    return {name: getattr(user, name) for name in claims.EDITABLE_FIELDS}
 
 
 @csrf_protect

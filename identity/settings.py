@@ -399,8 +399,10 @@ OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth.IDToken"
 # `roles` is reserved for the RBAC work.
 OAUTH_SCOPES = {
     "openid": "Sign you in with your account (OpenID Connect)",
-    "profile": "See your username and account identifier",
+    "profile": "See your name, username and profile details",
     "email": "See your email address",
+    "phone": "See your phone number",
+    "address": "See your postal address",
     "read": "Read your data in connected APIs",
     "write": "Change your data in connected APIs",
 }

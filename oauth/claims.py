@@ -3,6 +3,7 @@ built and checked. No I/O and no JOSE (oauth.jws signs and verifies); `check_cla
 the issuer from the settings.
 """
 
+import json
 import secrets
 import time
 import uuid
@@ -66,6 +67,40 @@ def id_token_claims(
     optional = {"auth_time": auth_time, "nonce": nonce, "at_hash": at_hash, "sid": sid}
     claims.update({name: value for name, value in optional.items() if value is not None and value != ""})
     return claims
+
+
+# The members of the `claims` request parameter (OpenID Connect Core 5.5).
+CLAIMS_MEMBERS = ("id_token", "userinfo")
+
+
+def claims_request_problem(raw):
+    """Why a `claims` parameter is malformed (Core 5.5), or None: a JSON object whose members
+    `id_token` and `userinfo` are objects of claim names, each null or an object (with
+    `essential`, `value`, `values`). Pure."""
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return "The claims parameter is not JSON."
+    if not isinstance(parsed, dict):
+        return "The claims parameter must be a JSON object."
+    for member, asked in parsed.items():
+        if member not in CLAIMS_MEMBERS:
+            continue  # other members are ignored (Core 5.5: extensions)
+        if not isinstance(asked, dict):
+            return f"claims.{member} must be a JSON object."
+        for name, spec in asked.items():
+            if spec is not None and not isinstance(spec, dict):
+                return f"claims.{member}.{name} must be null or a JSON object."
+            if isinstance(spec, dict) and "essential" in spec and not isinstance(spec["essential"], bool):
+                return f"claims.{member}.{name}.essential must be true or false."
+    return None
+
+
+def requested_claims(claims_request, member):
+    """The claim names a (parsed) `claims` parameter asks for in `member`, in order. Pure."""
+    if not isinstance(claims_request, dict) or not isinstance(claims_request.get(member), dict):
+        return []
+    return list(claims_request[member])
 
 
 def numeric_date(value):

@@ -12,6 +12,7 @@ from oauthlib.openid import Server as OpenIDServer
 from oauthlib.openid.connect.core import exceptions as oidc_errors
 
 from . import pkce
+from .claims import claims_request_problem
 
 
 def _challenge_is_s256(request):
@@ -34,6 +35,15 @@ def _no_request_objects(request):
         raise oidc_errors.RequestNotSupported(request=request)
     if request._params.get("request_uri") is not None:
         raise oidc_errors.RequestURINotSupported(request=request)
+    return {}
+
+
+def _claims_well_formed(request):
+    """The `claims` parameter (OpenID Connect Core 5.5) must be well-formed JSON; a malformed
+    one is invalid_request at the client, not ignored."""
+    raw = request._params.get("claims")
+    if raw is not None and (problem := claims_request_problem(raw)):
+        raise errors.InvalidRequestError(description=problem, request=request)
     return {}
 
 
@@ -83,7 +93,9 @@ def _restrict_code_grant(grant):
     """S256-only PKCE and our checks on an oauthlib (OAuth 2.0) authorization-code grant."""
     # A missing code_challenge_method defaults to "plain" in oauthlib: refused with it.
     grant._code_challenge_methods = {"S256": pkce.verify_s256}
-    grant.custom_validators.pre_auth.extend([_no_request_objects, _redirect_uri_given, _challenge_is_s256, _nonce_fits])
+    grant.custom_validators.pre_auth.extend(
+        [_no_request_objects, _claims_well_formed, _redirect_uri_given, _challenge_is_s256, _nonce_fits]
+    )
     grant.custom_validators.pre_token.append(_token_request_names_redirect_uri)
     grant.custom_validators.post_token.append(_no_downgrade(grant.request_validator))
 

@@ -30,7 +30,27 @@ ID_TOKEN_CLAIMS = [
     "jti",
     "sid",
 ]
-USERINFO_CLAIMS = ["name", "given_name", "family_name", "preferred_username", "email", "email_verified"]
+# Every claim accounts.claims.user_claims can release (OpenID Connect Core 5.1), by scope.
+USERINFO_CLAIMS = [
+    "name",
+    "given_name",
+    "middle_name",
+    "family_name",
+    "nickname",
+    "preferred_username",
+    "picture",
+    "website",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "updated_at",
+    "email",
+    "email_verified",
+    "phone_number",
+    "phone_number_verified",
+    "address",
+]
 
 
 def server_metadata():
@@ -61,7 +81,7 @@ def server_metadata():
         "introspection_endpoint_auth_methods_supported": auth_methods,
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
-        "claims_parameter_supported": False,
+        "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "frontchannel_logout_supported": False,

@@ -3,7 +3,7 @@
 import pytest
 from django.db import IntegrityError
 
-from accounts import flows
+from accounts import claims, flows
 from accounts.tests.helpers import csrf_browser, csrf_token, link_in, sent_mail
 
 pytestmark = pytest.mark.django_db
@@ -19,14 +19,21 @@ def browser(user):
 
 def save(browser, **fields):
     page = browser.get(URL)
-    data = {**page.context["form"].initial, **fields}
+    initial = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    data = {**initial, **fields}
     return browser.post(URL, {**data, "csrfmiddlewaretoken": csrf_token(page)})
 
 
 def test_the_page_shows_the_form_filled_in(browser, user):
     page = browser.get(URL)
     assert page.status_code == 200
-    assert page.context["form"].initial == {"first_name": "", "last_name": "", "email": user.email}
+    initial = page.context["form"].initial
+    assert {k: initial[k] for k in ("first_name", "last_name", "email")} == {
+        "first_name": "",
+        "last_name": "",
+        "email": user.email,
+    }
+    assert set(initial) == set(claims.EDITABLE_FIELDS)
     assert b'autocomplete="given-name"' in page.content and b"Not verified" in page.content
 
 
@@ -129,3 +136,61 @@ def test_the_page_needs_a_login():
     token = csrf_token(agent.get("/accounts/login/"))
     response = agent.post(URL, {"first_name": "x", "email": "x@example.com", "csrfmiddlewaretoken": token})
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_the_standard_claims_are_saved_and_stamped(browser, user):
+    response = save(
+        browser,
+        nickname="Ada",
+        picture="https://cdn.example.com/ada.png",
+        website="https://ada.example.com",
+        birthdate="1815-12-10",
+        zoneinfo="Europe/London",
+        locale="en-GB",
+        phone_number="+441632960961",
+        address_street_address="12 St James's Square",
+        address_locality="London",
+        address_postal_code="SW1Y 4JH",
+        address_country="United Kingdom",
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    user.refresh_from_db()
+    assert user.zoneinfo == "Europe/London" and user.birthdate.isoformat() == "1815-12-10"
+    assert user.profile_updated_at is not None
+    values = claims.user_claims(user)
+    assert values["address"]["formatted"] == "12 St James's Square\nSW1Y 4JH London\nUnited Kingdom"
+    assert values["phone_number"] == "+441632960961" and values["phone_number_verified"] is False
+    assert values["updated_at"] == int(user.profile_updated_at.timestamp())
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("phone_number", "0171 555 0100"),
+        ("zoneinfo", "Mars/Olympus_Mons"),
+        ("locale", "english"),
+        ("picture", "http://cdn.example.com/ada.png"),
+        ("website", "javascript:alert(1)"),
+        ("birthdate", "2999-01-01"),
+    ],
+)
+def test_bad_claim_values_are_refused_and_nothing_saved(browser, user, field, value):
+    response = save(browser, nickname="Changed", **{field: value})
+    assert response.status_code == 400
+    assert response.context["form"].errors[field]
+    user.refresh_from_db()
+    assert user.nickname == "" and user.profile_updated_at is None
+
+
+def test_a_new_phone_number_is_unverified(browser, user):
+    user.phone_number, user.phone_number_verified = "+14155550100", True
+    user.save()
+    assert save(browser, phone_number="+14155550199").status_code == 302
+    user.refresh_from_db()
+    assert user.phone_number_verified is False
+
+
+def test_saving_nothing_new_changes_nothing(browser, user):
+    assert save(browser).status_code == 302
+    user.refresh_from_db()
+    assert user.profile_updated_at is None

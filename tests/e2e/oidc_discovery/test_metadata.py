@@ -1,6 +1,7 @@
 """OpenID Connect Discovery 1.0 section 3 and RFC 8414 section 2: the metadata is complete, and
 every endpoint and value it advertises is really served (each checked by using it)."""
 
+from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
@@ -46,7 +47,8 @@ def test_the_openid_fields_are_exact(meta):
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert meta["authorization_response_iss_parameter_supported"] is True
     assert set(meta["prompt_values_supported"]) == {"none", "login", "consent"}
-    for flag in ("claims_parameter_supported", "request_parameter_supported", "request_uri_parameter_supported"):
+    assert meta["claims_parameter_supported"] is True
+    for flag in ("request_parameter_supported", "request_uri_parameter_supported"):
         assert meta[flag] is False, flag
     assert meta["frontchannel_logout_supported"] is False
     assert meta["backchannel_logout_supported"] is True
@@ -146,9 +148,25 @@ def test_every_introspection_auth_method_works(meta, browser, confidential):
 
 
 def test_advertised_claims_are_the_ones_issued(meta, browser, confidential, user):
-    user.first_name, user.last_name = "Ada", "Lovelace"
-    user.save()
-    issued = oidc_tokens(browser, confidential, scope="openid profile email", nonce="n")
+    from accounts import flows
+
+    flows.update_profile(
+        user=user,
+        email=user.email,
+        first_name="Ada",
+        middle_name="A.",
+        last_name="Lovelace",
+        nickname="Ada",
+        picture="https://cdn.example.com/ada.png",
+        website="https://ada.example.com",
+        gender="female",
+        birthdate=date(1815, 12, 10),
+        zoneinfo="Europe/London",
+        locale="en-GB",
+        phone_number="+441632960961",
+        address_locality="London",
+    )
+    issued = oidc_tokens(browser, confidential, scope="openid profile email phone address", nonce="n")
     header, id_claims = jwt_parts(issued["id_token"])
     info = BrowserClient().get(USERINFO_URL, HTTP_AUTHORIZATION=f"Bearer {issued['access_token']}").json()
     issued_claims = set(id_claims) | set(info)
