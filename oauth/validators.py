@@ -25,6 +25,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
+from rbac.claims import CLAIM_SCOPES as RBAC_CLAIM_SCOPES
 from sso import revocation
 
 from . import context
@@ -34,12 +35,14 @@ from .jws import ID_TOKEN_TYPE, sign
 from .models import AccessToken, IDToken, RefreshToken
 from .protocol import SINGLE_WRITE_GRANTS
 from .rotation import RefreshTokenRotation
+from .tokens import rbac_claims_of
 
 
 class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
     # Which scope releases each claim (DOT drops any claim not listed here). `sid` is an ID
     # token claim (the SSO session): listed so that it survives DOT's filter wherever it passes.
-    oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, "sid": "openid"}
+    # `roles` and `permissions` (rbac.claims) are released by the scopes of the same names.
+    oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, "sid": "openid", **RBAC_CLAIM_SCOPES}
 
     # --- clients, grants and scopes -------------------------------------------------------
     def _check_secret(self, provided_secret, stored_secret):
@@ -195,6 +198,7 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
             # True once the user followed the link mailed to this address (accounts.verification);
             # a change of address clears it.
             claims["email_verified"] = user.email_verified
+        claims.update(rbac_claims_of(request, user))  # read only when their scope is granted
         return claims
 
     def authentication_context(self, request):
@@ -223,6 +227,7 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
             at_hash=id_token.get("at_hash"),
             sid=ctx.sid,  # the SSO session, from the Grant or the refresh token
         )
+        claims.update(rbac_claims_of(request, request.user))  # the access token's read, reused
         signed = sign(claims, typ=ID_TOKEN_TYPE)
         ctx.id_token = IDToken.objects.create(
             user=request.user,
