@@ -142,19 +142,24 @@ class HasPermission(_Parametrized):
     claim, resolved to permissions here (one query)."""
 
     def has_permission(self, request, view):
-        claims = _token_claims(request)
-        if claims is None:
-            user = _session_user(request)
-            if user is None:
-                return False  # 401
-            held = flows.held(user=user)[1]
-        elif PERMISSIONS_SCOPE in token_scopes(request) and isinstance(claims.get("permissions"), list):
-            held = frozenset(claims["permissions"])
-        else:
-            held = flows.permissions_of_roles(_token_roles(request, claims))
+        held = caller_permissions(request)
+        if held is None:
+            return False  # 401
         if not self.values <= held:
             raise _denied(request, f"This call needs the permission: {', '.join(sorted(self.values))}.")
         return True
+
+
+def caller_permissions(request):
+    """The permission codenames the caller holds (see HasPermission), None when the request is
+    not authenticated. A token without the `roles` scope: InsufficientScope (403)."""
+    claims = _token_claims(request)
+    if claims is None:
+        user = _session_user(request)
+        return None if user is None else flows.held(user=user)[1]
+    if PERMISSIONS_SCOPE in token_scopes(request) and isinstance(claims.get("permissions"), list):
+        return frozenset(claims["permissions"])
+    return flows.permissions_of_roles(_token_roles(request, claims))
 
 
 class InsufficientRole(exceptions.PermissionDenied):
