@@ -14,7 +14,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from rbac import permissions as perms
-from rbac.drf import HasRole
+from rbac.drf import HasPermission, HasRole
 from sso.models import SSOSession
 
 from .models import AccessToken, Client
@@ -35,7 +35,8 @@ def dashboard_counts(*, now=None):
 
 
 class DashboardView(APIView):
-    permission_classes = [HasRole(perms.ADMIN) | HasRole(perms.OPERATOR)]
+    # The admin and operator roles, and whoever an operator grants dashboard.view.
+    permission_classes = [HasRole(perms.ADMIN, perms.OPERATOR) | HasPermission(perms.DASHBOARD_VIEW)]
 
     def get_authenticators(self):
         # The access-token class first (its challenge answers a 401), then the browser session.

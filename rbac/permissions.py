@@ -36,6 +36,6 @@ DEFAULT_ROLES = {
         "Day-to-day operations: users, clients, sessions",
         (USERS_VIEW, USERS_MANAGE, CLIENTS_VIEW, CLIENTS_MANAGE, SESSIONS_MANAGE, DASHBOARD_VIEW),
     ),
-    AUDITOR: ("Read-only: users, clients and the audit log", (USERS_VIEW, CLIENTS_VIEW, AUDIT_VIEW, DASHBOARD_VIEW)),
+    AUDITOR: ("Read-only: users, clients and the audit log", (USERS_VIEW, CLIENTS_VIEW, AUDIT_VIEW)),
     USER: ("An ordinary account (no administrative permission)", ()),
 }
