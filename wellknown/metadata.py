@@ -30,7 +30,16 @@ ID_TOKEN_CLAIMS = [
     "jti",
     "sid",
 ]
-USERINFO_CLAIMS = ["name", "given_name", "family_name", "preferred_username", "email", "email_verified"]
+USERINFO_CLAIMS = [
+    "name",
+    "given_name",
+    "family_name",
+    "preferred_username",
+    "email",
+    "email_verified",
+    "roles",
+    "permissions",
+]
 
 
 def server_metadata():

@@ -147,10 +147,11 @@ def test_every_introspection_auth_method_works(meta, browser, confidential):
     assert form_post(BrowserClient(), "/oauth/introspect/", body).json()["active"] is True
 
 
-def test_advertised_claims_are_the_ones_issued(meta, browser, confidential, user):
+def test_advertised_claims_are_the_ones_issued(meta, browser, make_client, user):
     user.first_name, user.last_name = "Ada", "Lovelace"
     user.save()
-    issued = oidc_tokens(browser, confidential, scope="openid profile email", nonce="n")
+    every = make_client(name="Every scope", scopes=" ".join(meta["scopes_supported"]))
+    issued = oidc_tokens(browser, every, scope="openid profile email roles permissions", nonce="n")
     header, id_claims = jwt_parts(issued["id_token"])
     info = BrowserClient().get(USERINFO_URL, HTTP_AUTHORIZATION=f"Bearer {issued['access_token']}").json()
     issued_claims = set(id_claims) | set(info)
