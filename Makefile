@@ -29,8 +29,12 @@ $(VENV)/.dev-installed: requirements/base.txt requirements/dev.txt | $(BIN)/pyth
 migrate: $(VENV)/.base-installed ## Apply database migrations
 	$(BIN)/python manage.py migrate --noinput
 
+# The demo administrator (admin role, staff, superuser) exists for the embedded development
+# default only: a deployment runs seed_rbac with its own SEED_ADMIN_PASSWORD (docs/rbac.md).
+DEMO_ADMIN_PASSWORD := demo-admin-password-change-me
 run: migrate ## Set up on the embedded default (SQLite under var/) and serve on http://127.0.0.1:8000 (PORT=...)
 	$(BIN)/python manage.py seed_demo
+	SEED_ADMIN_PASSWORD=$(DEMO_ADMIN_PASSWORD) $(BIN)/python manage.py seed_rbac --admin-username demo-admin --admin-email demo-admin@localhost
 	ISSUER=$(ISSUER) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 example-rp: $(VENV)/.dev-installed ## With make run going: a website (mozilla-django-oidc) signing in on http://127.0.0.1:8765

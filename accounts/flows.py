@@ -181,3 +181,16 @@ def update_profile(*, user, email, **details):
         if old_email and old_verified:
             mail.send(to=old_email, template_prefix="email_changed", context={"user": user, "old_email": old_email})
     return changed
+
+
+# --- Operators ---------------------------------------------------------------------------------
+
+
+def set_active(*, user, active):
+    """Disable or enable `user`'s account; True if it changed. A disabled account can no longer
+    log in, and sso ends its sessions and refuses its tokens (its post_save receiver)."""
+    if user.is_active == active:
+        return False
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    return True

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "accounts",
     "accounts.mfa",
+    "rbac",
     "sso",
     "oauth",
     "wellknown",
@@ -396,7 +397,9 @@ OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth.AccessToken"
 OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth.RefreshToken"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth.IDToken"
 
-# `roles` is reserved for the RBAC work.
+# `roles` and `permissions` release the RBAC claims (rbac.claims). A scope in
+# OAUTH_EXPLICIT_SCOPES is granted only to a client that lists it in its allowed scopes (a
+# client with none listed may ask for every other scope).
 OAUTH_SCOPES = {
     "openid": "Sign you in with your account (OpenID Connect)",
     "profile": "See your name, username and profile details",
@@ -405,7 +408,10 @@ OAUTH_SCOPES = {
     "address": "See your postal address",
     "read": "Read your data in connected APIs",
     "write": "Change your data in connected APIs",
+    "roles": "See the roles you hold here",
+    "permissions": "See the permissions your roles grant",
 }
+OAUTH_EXPLICIT_SCOPES = {"permissions"}
 OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "oauth.validators.Validator",
     "ACCESS_TOKEN_GENERATOR": "oauth.tokens.signed_access_token",

@@ -42,6 +42,9 @@ class RequestContext:
     access_token_jti: str = ""
     # The IDToken row finalize_id_token wrote (the access token's row points to it).
     id_token: "IDToken | None" = None
+    # (role names, permission codenames) the user holds, read once for the request's tokens
+    # when the `roles` or `permissions` scope is granted (oauth.tokens.rbac_claims_of).
+    holdings: tuple[frozenset, frozenset] | None = None
 
 
 def of(request):

@@ -67,6 +67,8 @@ def _access(token, checksum, caller):
         "iss": claims["iss"],
         "jti": claims["jti"],
     }
+    # What the token itself carries (its scopes released them when it was issued).
+    answer.update({name: claims[name] for name in ("roles", "permissions") if name in claims})
     if row.user is not None:
         answer["username"] = row.user.get_username()
     return True, answer

@@ -195,7 +195,9 @@ class Client(AbstractApplication):
 
     @property
     def scope_list(self):
-        return self.allowed_scopes.split() or list(settings.OAUTH_SCOPES)
+        # A scope in OAUTH_EXPLICIT_SCOPES (`permissions`) is never implied by an empty list.
+        implied = [s for s in settings.OAUTH_SCOPES if s not in settings.OAUTH_EXPLICIT_SCOPES]
+        return self.allowed_scopes.split() or implied
 
     def origin_allowed(self, origin):
         """Whether `origin` is one of this client's allowed origins (exact string match; DOT's

@@ -12,6 +12,9 @@ from collections import OrderedDict
 
 from django.conf import settings
 
+from rbac import claims as rbac_claims
+from rbac import flows as rbac_flows
+
 from . import context, keys
 from .claims import InvalidToken, access_token_claims, check_claims, numeric_date
 from .jws import ACCESS_TOKEN_TYPE, MAX_TOKEN_LENGTH, _verify_access_token, looks_like_jwt, sign, verify_access_token
@@ -37,8 +40,22 @@ def signed_access_token(request, refresh_token=False):
         # Set from the Grant or refresh token; none for the password grant (no browser session).
         sid=ctx.sid if user else None,
     )
+    claims.update(rbac_claims_of(request, user))
     ctx.access_token_jti = claims["jti"]
     return sign(claims, typ=ACCESS_TOKEN_TYPE)
+
+
+def rbac_claims_of(request, user):
+    """The `roles` / `permissions` claims (rbac.claims) of a token for `request.scopes` and
+    `user`: what the user holds now, read once per request (one query) and only when one of
+    those scopes was granted. None for a token without a user (client credentials)."""
+    if user is None or not rbac_claims.wanted(request.scopes):
+        return {}
+    ctx = context.of(request)
+    if ctx.holdings is None:
+        ctx.holdings = rbac_flows.held(user=user)
+    roles, permissions = ctx.holdings
+    return rbac_claims.rbac_claims(scopes=request.scopes, roles=roles, permissions=permissions)
 
 
 def opaque_refresh_token(request):

@@ -26,6 +26,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
 from accounts.claims import user_claims
+from rbac.claims import CLAIM_SCOPES as RBAC_CLAIM_SCOPES
 from sso import revocation
 
 from . import context
@@ -35,12 +36,14 @@ from .jws import ID_TOKEN_TYPE, sign
 from .models import AccessToken, IDToken, RefreshToken
 from .protocol import SINGLE_WRITE_GRANTS
 from .rotation import RefreshTokenRotation
+from .tokens import rbac_claims_of
 
 
 class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
     # Which scope releases each claim (DOT drops any claim not listed here). `sid` is an ID
     # token claim (the SSO session): listed so that it survives DOT's filter wherever it passes.
-    oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, "sid": "openid"}
+    # `roles` and `permissions` (rbac.claims) are released by the scopes of the same names.
+    oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, "sid": "openid", **RBAC_CLAIM_SCOPES}
 
     # --- clients, grants and scopes -------------------------------------------------------
     def _check_secret(self, provided_secret, stored_secret):
@@ -188,8 +191,11 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
 
     def get_additional_claims(self, request):
         """UserInfo claims (OpenID Connect Core 5.1); `oidc_claim_scope` releases each by scope
-        (`profile`, `email`, `phone`, `address`). Claims without a value are left out."""
-        return user_claims(request.user)
+        (`profile`, `email`, `phone`, `address`, `roles`, `permissions`). Claims without a value
+        are left out."""
+        claims = user_claims(request.user)
+        claims.update(rbac_claims_of(request, request.user))  # read only when their scope is granted
+        return claims
 
     def authentication_context(self, request):
         """(amr, acr) of the login behind this token: password only, until a second factor
@@ -217,6 +223,7 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
             at_hash=id_token.get("at_hash"),
             sid=ctx.sid,  # the SSO session, from the Grant or the refresh token
         )
+        claims.update(rbac_claims_of(request, request.user))  # the access token's read, reused
         # The `claims` request parameter (Core 5.5): user claims asked for in the ID token,
         # released within the granted scopes as in UserInfo; never over a registered claim.
         asked = requested_claims(request.claims, "id_token")

@@ -7,13 +7,13 @@ class SSOConfig(AppConfig):
 
     def ready(self):
         from django.conf import settings
-        from django.contrib.auth import get_user_model
         from django.contrib.auth.signals import user_logged_in, user_logged_out
-        from django.db.models.signals import m2m_changed, post_save
+        from django.db.models.signals import post_save
 
         from accounts.mfa.signals import mfa_disabled
         from accounts.signals import password_changed
         from core import purge as purgers
+        from rbac.signals import roles_changed
 
         from . import checks, purge, receivers  # noqa: F401  (checks register themselves)
 
@@ -26,11 +26,5 @@ class SSOConfig(AppConfig):
             sender=settings.AUTH_USER_MODEL,
             dispatch_uid="sso.end_sessions_of_disabled_user",
         )
-        User = get_user_model()
-        for through in (User.groups.through, User.user_permissions.through):
-            m2m_changed.connect(
-                receivers.refuse_tokens_after_role_change,
-                sender=through,
-                dispatch_uid=f"sso.role_change.{through._meta.label}",
-            )
+        roles_changed.connect(receivers.refuse_tokens_after_role_change, dispatch_uid="sso.role_change")
         purgers.register("sso.sessions", purge.purge_sessions)

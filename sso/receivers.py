@@ -47,24 +47,8 @@ def end_sessions_after_mfa_reset(sender, user, by, **kwargs):
         flows.logout_everywhere(user=user, why="two-factor authentication reset by an operator")
 
 
-ROLE_CHANGES = {"post_add", "post_remove", "post_clear"}
-
-
-def refuse_tokens_after_role_change(sender, instance, action, reverse, model, pk_set, **kwargs):
-    """`m2m_changed` of the user's groups and permissions (the roles, until the RBAC app owns
-    them): tokens carry what the user was allowed when they were issued, so every earlier
-    token of an affected user is refused. Sessions stay; apps fetch new tokens."""
-    if reverse and action == "pre_clear":
-        # After a clear from the group (or permission) side its users are gone: note them now.
-        instance._users_before_clear = list(instance.user_set.all())
-        return
-    if action not in ROLE_CHANGES:
-        return
-    if not reverse:
-        users = [instance]
-    elif action == "post_clear":
-        users = getattr(instance, "_users_before_clear", [])
-    else:
-        users = model.objects.filter(pk__in=pk_set or ())
-    for user in users:
-        flows.bump_not_before(user=user, why="roles changed")
+def refuse_tokens_after_role_change(sender, user, **kwargs):
+    """`rbac.signals.roles_changed`: tokens carry the roles held when they were issued, so every
+    earlier token of the user is refused (inside the change's transaction). Sessions stay; apps
+    fetch new tokens, with the new roles."""
+    flows.bump_not_before(user=user, why="roles changed")

@@ -50,6 +50,8 @@ USERINFO_CLAIMS = [
     "phone_number",
     "phone_number_verified",
     "address",
+    "roles",
+    "permissions",
 ]
 
 

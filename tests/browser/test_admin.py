@@ -28,6 +28,9 @@ ADMIN_PAGES = {
     "add-client": "/admin/oauth/client/add/",
     "signing-keys": "/admin/oauth/signingkey/",
     "sso-sessions": "/admin/sso/ssosession/",
+    "roles": "/admin/rbac/role/",
+    "add-role": "/admin/rbac/role/add/",
+    "permissions": "/admin/rbac/permission/",
 }
 
 

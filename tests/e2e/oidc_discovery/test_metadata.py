@@ -71,9 +71,11 @@ def test_every_advertised_endpoint_is_served(meta, confidential):
     assert anonymous.get(path_of(meta["end_session_endpoint"])).status_code == 200
 
 
-def test_every_scope_can_be_requested(meta, browser, confidential):
+def test_every_scope_can_be_requested(meta, browser, make_client):
+    # A client listing them all: `permissions` is granted only to clients that list it.
+    every = make_client(name="Every scope", scopes=" ".join(meta["scopes_supported"]))
     for scope in meta["scopes_supported"]:
-        tokens = oidc_tokens(browser, confidential, scope=scope)
+        tokens = oidc_tokens(browser, every, scope=scope)
         assert tokens["scope"] == scope
         assert ("id_token" in tokens) == (scope == "openid")
 
@@ -147,7 +149,7 @@ def test_every_introspection_auth_method_works(meta, browser, confidential):
     assert form_post(BrowserClient(), "/oauth/introspect/", body).json()["active"] is True
 
 
-def test_advertised_claims_are_the_ones_issued(meta, browser, confidential, user):
+def test_advertised_claims_are_the_ones_issued(meta, browser, make_client, user):
     from accounts import flows
 
     flows.update_profile(
@@ -166,7 +168,8 @@ def test_advertised_claims_are_the_ones_issued(meta, browser, confidential, user
         phone_number="+441632960961",
         address_locality="London",
     )
-    issued = oidc_tokens(browser, confidential, scope="openid profile email phone address", nonce="n")
+    every = make_client(name="Every scope", scopes=" ".join(meta["scopes_supported"]))
+    issued = oidc_tokens(browser, every, scope="openid profile email phone address roles permissions", nonce="n")
     header, id_claims = jwt_parts(issued["id_token"])
     info = BrowserClient().get(USERINFO_URL, HTTP_AUTHORIZATION=f"Bearer {issued['access_token']}").json()
     issued_claims = set(id_claims) | set(info)

@@ -1,0 +1,46 @@
+"""`GET /api/admin/dashboard`: what an operator glances at first (admin or operator role).
+
+It counts rows of three apps (accounts' users, sso's sessions, oauth's clients and tokens), so
+it lives here, the highest of them; rbac only provides the permission class.
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from rbac import permissions as perms
+from rbac.drf import HasPermission, HasRole
+from sso.models import SSOSession
+
+from .models import AccessToken, Client
+
+
+def dashboard_counts(*, now=None):
+    """The dashboard's numbers (five COUNT queries). `tokens_issued_last_hour` counts access
+    tokens still on record: a token revoked within the hour is no longer counted."""
+    now = now or timezone.now()
+    users = get_user_model().objects
+    return {
+        "users": users.count(),
+        "active_users": users.filter(is_active=True).count(),
+        "clients": Client.objects.count(),
+        "active_sessions": SSOSession.objects.active(now).count(),
+        "tokens_issued_last_hour": AccessToken.objects.filter(created__gte=now - timedelta(hours=1)).count(),
+    }
+
+
+class DashboardView(APIView):
+    # The admin and operator roles, and whoever an operator grants dashboard.view.
+    permission_classes = [HasRole(perms.ADMIN, perms.OPERATOR) | HasPermission(perms.DASHBOARD_VIEW)]
+
+    def get_authenticators(self):
+        # The access-token class first (its challenge answers a 401), then the browser session.
+        return [*(cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES), SessionAuthentication()]
+
+    def get(self, request):
+        return Response({**dashboard_counts(), "generated_at": timezone.now()})

@@ -1,0 +1,75 @@
+"""Model-signal receivers (connected in RBACConfig.ready()): every way a holding can change —
+rbac.flows, the admin's inline and forms, a shell — ends in `roles_changed` per user."""
+
+from django.contrib.auth import get_user_model
+
+from .models import Role, RoleAssignment
+from .signals import roles_changed
+
+CHANGES = {"post_add", "post_remove", "post_clear"}
+
+
+def _announce(users):
+    for user in users:
+        roles_changed.send(sender=Role, user=user)
+
+
+def assignment_saved(sender, instance, created, raw=False, **kwargs):
+    if not raw:
+        _announce([instance.user])
+
+
+def assignment_deleted(sender, instance, origin=None, **kwargs):
+    # A deleted user needs no not-before (and cannot get one: its row is going).
+    if isinstance(origin, get_user_model()):
+        return
+    user = get_user_model().objects.filter(pk=instance.user_id).first()
+    if user is not None:
+        _announce([user])
+
+
+def users_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """`m2m_changed` of Role.users (role.users.add(), user.roles.remove(), …)."""
+    if action == "pre_clear":
+        instance._rbac_before_clear = list(instance.users.all()) if isinstance(instance, Role) else [instance]
+        return
+    if action not in CHANGES:
+        return
+    if action == "post_clear":
+        users = getattr(instance, "_rbac_before_clear", [])
+    elif isinstance(instance, Role):
+        users = get_user_model().objects.filter(pk__in=pk_set or ())
+    else:
+        users = [instance]
+    _announce(users)
+
+
+def permissions_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """`m2m_changed` of Role.permissions: every holder of an affected role."""
+    if action == "pre_clear":
+        instance._rbac_before_clear = list(_holders_of_roles(_roles(instance, reverse, None)))
+        return
+    if action not in CHANGES:
+        return
+    if action == "post_clear":
+        users = getattr(instance, "_rbac_before_clear", [])
+    else:
+        users = _holders_of_roles(_roles(instance, reverse, pk_set))
+    _announce(users)
+
+
+def permission_deleted(sender, instance, **kwargs):
+    """`pre_delete` of a Permission: its roles lose it (the rows go without m2m signals)."""
+    _announce(_holders_of_roles(instance.roles.all()))
+
+
+def _roles(instance, reverse, pk_set):
+    if not reverse:
+        return Role.objects.filter(pk=instance.pk)
+    roles = instance.roles.all()  # from the permission's side
+    return roles if pk_set is None else Role.objects.filter(pk__in=pk_set)
+
+
+def _holders_of_roles(roles):
+    user_ids = RoleAssignment.objects.filter(role__in=roles).values("user_id")
+    return get_user_model().objects.filter(pk__in=user_ids)

@@ -1,0 +1,178 @@
+"""`/api/admin/users/`: the operator's user API (list and search, create, disable and enable,
+assign and remove roles, log out everywhere), for operators who automate.
+
+Authentication: the project's access tokens (carrying the `roles` scope: the permission
+classes read the token's roles) or the browser's session (DRF SessionAuthentication, CSRF
+enforced). Permissions (rbac.permissions): reading needs `users.view`, changes `users.manage`,
+roles `roles.manage` (the default `operator` role cannot hand out roles, the `admin` role can).
+Users are named by `sub` (their subject), never by primary key.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from accounts import flows as accounts
+from accounts.serializers import RegistrationSerializer
+from rbac import flows as rbac
+from rbac import permissions as perms
+from rbac.drf import HasPermission, caller_permissions
+from rbac.models import Role
+
+from . import flows
+
+
+class AdminUserSerializer(serializers.Serializer):
+    sub = serializers.CharField(source="subject")
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    email_verified = serializers.BooleanField()
+    is_active = serializers.BooleanField()
+    is_staff = serializers.BooleanField()
+    roles = serializers.SerializerMethodField()
+    date_joined = serializers.DateTimeField()
+    last_login = serializers.DateTimeField()
+
+    def get_roles(self, user):
+        return sorted(role.name for role in user.roles.all())  # prefetched for lists
+
+
+class CreateUserSerializer(RegistrationSerializer):
+    roles = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list)
+
+    def validate_roles(self, roles):
+        unknown = set(roles) - set(Role.objects.filter(name__in=roles).values_list("name", flat=True))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown roles: {', '.join(sorted(unknown))}.")
+        return roles
+
+
+class Pages(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class AdminAPIView(APIView):
+    read_permission = HasPermission(perms.USERS_VIEW)
+    write_permission = HasPermission(perms.USERS_MANAGE)
+
+    def get_authenticators(self):
+        # The access-token class first (its challenge answers a 401), then the browser session.
+        return [*(cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES), SessionAuthentication()]
+
+    def get_permissions(self):
+        permission = (
+            self.read_permission if self.request.method in ("GET", "HEAD", "OPTIONS") else self.write_permission
+        )
+        return [permission()]
+
+    def target(self, sub):
+        return get_object_or_404(get_user_model(), subject=sub)
+
+    def manageable(self, sub):
+        """The user named `sub`, if the caller holds every permission they hold: an operator
+        does not disable or log out an administrator (403)."""
+        user = self.target(sub)
+        missing = rbac.held(user=user)[1] - (caller_permissions(self.request) or frozenset())
+        if missing:
+            raise PermissionDenied(f"This user holds permissions you do not: {', '.join(sorted(missing))}.")
+        return user
+
+    def answer(self, user, status_code=status.HTTP_200_OK):
+        user = get_user_model().objects.prefetch_related("roles").get(pk=user.pk)
+        return Response(AdminUserSerializer(user).data, status=status_code)
+
+
+class UserListView(AdminAPIView):
+    """`GET /api/admin/users/?q=…&active=true|false&role=…&page=…`: users, paginated, by username.
+    `POST /api/admin/users/` {username, email, password, roles?}: create one (201)."""
+
+    def get(self, request):
+        users = get_user_model().objects.prefetch_related("roles").order_by("username")
+        if q := request.query_params.get("q", "").strip():
+            users = users.filter(Q(username__icontains=q) | Q(email__icontains=q) | Q(subject=q))
+        if (active := request.query_params.get("active")) in ("true", "false"):
+            users = users.filter(is_active=active == "true")
+        if role := request.query_params.get("role"):
+            users = users.filter(roles__name=role)
+        pages = Pages()
+        page = pages.paginate_queryset(users, request, view=self)
+        return pages.get_paginated_response(AdminUserSerializer(page, many=True).data)
+
+    def post(self, request):
+        serializer = CreateUserSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        roles = data.pop("roles")
+        if roles and not HasPermission(perms.ROLES_MANAGE)().has_permission(request, self):
+            self.permission_denied(request)  # (it raises the 403 itself)
+        try:
+            with transaction.atomic():
+                user = accounts.register_user(**data)
+                for role in roles:
+                    rbac.assign_role(user=user, role=role)
+        except accounts.RegistrationError as exc:
+            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+        return self.answer(user, status.HTTP_201_CREATED)
+
+
+class UserView(AdminAPIView):
+    """`GET /api/admin/users/<sub>`: one user."""
+
+    def get(self, request, sub):
+        return self.answer(self.target(sub))
+
+
+class UserActiveView(AdminAPIView):
+    """`POST /api/admin/users/<sub>/disable` and `/enable`. Disabling ends the user's sessions and
+    refuses their tokens. An operator cannot disable themselves (409)."""
+
+    active = True
+
+    def post(self, request, sub):
+        user = self.manageable(sub)
+        if not self.active and user.pk == request.user.pk:
+            return Response({"detail": "You cannot disable your own account."}, status=status.HTTP_409_CONFLICT)
+        accounts.set_active(user=user, active=self.active)
+        return self.answer(user)
+
+
+class UserRoleView(AdminAPIView):
+    """`PUT /api/admin/users/<sub>/roles/<name>`: assign the role; `DELETE`: remove it. Needs
+    `roles.manage`. Either refuses the user's earlier tokens. 404 for an unknown role."""
+
+    write_permission = HasPermission(perms.ROLES_MANAGE)
+
+    def put(self, request, sub, role):
+        user = self.target(sub)
+        try:
+            rbac.assign_role(user=user, role=role)
+        except rbac.UnknownRole as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
+        return self.answer(user)
+
+    def delete(self, request, sub, role):
+        user = self.target(sub)
+        try:
+            rbac.remove_role(user=user, role=role)
+        except rbac.UnknownRole as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
+        return self.answer(user)
+
+
+class UserLogoutView(AdminAPIView):
+    """`POST /api/admin/users/<sub>/logout-everywhere`: end every session of the user and refuse
+    every token issued to them until now. 204."""
+
+    def post(self, request, sub):
+        flows.logout_everywhere(user=self.manageable(sub), why="logged out everywhere by an operator")
+        return Response(status=status.HTTP_204_NO_CONTENT)
