@@ -95,6 +95,7 @@ def test_verified_shows_in_userinfo_claims(user):
 
     request = Request()
     request.user = user
+    request.scopes = ["openid", "email"]
     assert Validator().get_additional_claims(request)["email_verified"] is False
     flows.verify_email(token=verification.make_token(user))
     user.refresh_from_db()

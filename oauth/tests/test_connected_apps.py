@@ -70,7 +70,7 @@ def test_first_authorized_and_last_used(flow, user):
     assert app.consented and app.first_authorized == consent.created_at
     assert app.last_used == RefreshToken.objects.filter(user=user).latest("created").created
     assert app.last_used > app.first_authorized
-    assert app.scopes == (("profile", "See your username and account identifier"),)
+    assert app.scopes == (("profile", "See your name, username and profile details"),)
 
 
 def test_a_trusted_app_is_listed_by_its_tokens(trusted_flow, user):
