@@ -17,6 +17,8 @@ from rest_framework.views import APIView
 
 from . import claims, flows, lockout, login_context, stages, throttling, verification
 from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, ProfileForm, RegistrationForm, SetPasswordForm
+from .mfa import api as mfa_api
+from .mfa import flows as mfa_flows
 from .serializers import RegistrationSerializer, UserSerializer
 from .signals import password_change_by
 
@@ -299,7 +301,8 @@ def register(request):
 
 
 class RegistrationAPIView(APIView):
-    """`POST /api/users/`: self-registration. 201 with the user, 400 with field errors."""
+    """`POST /api/users/`: self-registration. 201 with the user, 400 with field errors; with
+    `"totp": true`, the answer also carries the authenticator app's enrolment data."""
 
     authentication_classes = []
     permission_classes = []
@@ -310,8 +313,17 @@ class RegistrationAPIView(APIView):
             return Response({"detail": "Self-registration is closed on this server."}, status=status.HTTP_403_FORBIDDEN)
         serializer = RegistrationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        details = dict(serializer.validated_data)
+        with_totp = details.pop("totp")
         try:
-            user = flows.register_user(**serializer.validated_data)
+            user = flows.register_user(**details)
         except flows.RegistrationError as exc:
             return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
-        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+        body = UserSerializer(user).data
+        if with_totp:
+            # An unconfirmed device: confirmed later with POST /api/me/totp/verify.
+            body["totp"] = mfa_api.enrolment_data(mfa_flows.enrolment(mfa_flows.start_totp(user=user)))
+        response = Response(body, status=status.HTTP_201_CREATED)
+        if with_totp:
+            response["Cache-Control"] = "no-store"
+        return response

@@ -410,8 +410,9 @@ OAUTH_SCOPES = {
     "write": "Change your data in connected APIs",
     "roles": "See the roles you hold here",
     "permissions": "See the permissions your roles grant",
+    "mfa": "Set up or remove two-factor authentication on your account",
 }
-OAUTH_EXPLICIT_SCOPES = {"permissions"}
+OAUTH_EXPLICIT_SCOPES = {"permissions", "mfa"}
 OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "oauth.validators.Validator",
     "ACCESS_TOKEN_GENERATOR": "oauth.tokens.signed_access_token",
@@ -480,6 +481,8 @@ REST_FRAMEWORK = {
         "password_reset_address": env("PASSWORD_RESET_ADDRESS_RATE", default="3/hour"),
         # "Send the verification email again", per user.
         "verification_email": env("VERIFICATION_EMAIL_RATE", default="5/hour"),
+        # Passwords sent to DELETE /api/me/totp/, per user (codes have django-otp's own delay).
+        "mfa_password": env("MFA_PASSWORD_RATE", default="10/hour"),
     },
     # How many proxies in front of us append to X-Forwarded-For. DRF's default (None) takes
     # the whole header from the client, so anyone could dodge a throttle by varying it.

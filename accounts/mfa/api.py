@@ -1,0 +1,134 @@
+"""`/api/me/totp/`: two-factor enrolment over HTTP, for apps that build their own pages.
+
+Authentication: DRF's default authenticators (an access token carrying the `mfa` scope, which
+a client gets only when an operator lists it in the client's allowed scopes) or the browser's
+session cookie (SessionAuthentication enforces CSRF). The same flows as the pages
+(accounts.mfa.flows), so the same rules: the device is used only once a current code confirms
+it; removing it needs a current code, a recovery code or the password.
+
+    POST   /api/me/totp/         201 {otpauth_uri, secret, qr_svg}: an unconfirmed device
+    POST   /api/me/totp/verify   200 {enabled: true, recovery_codes: [...]} (shown once)
+    DELETE /api/me/totp/         204; body {"code": "..."} or {"password": "..."}
+"""
+
+from django.contrib.auth import get_user_model
+from django.views.decorators.debug import sensitive_variables
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from core.permissions import HasScopeOrSession
+
+from . import flows
+
+REQUIRED_SCOPE = "mfa"
+
+
+def enrolment_data(enrolment):
+    """The JSON form of an enrolment (also answered by registration with `"totp": true`)."""
+    return {"otpauth_uri": enrolment.uri, "secret": enrolment.secret, "qr_svg": enrolment.qr_svg}
+
+
+class IsPersonWithScope(HasScopeOrSession):
+    def has_permission(self, request, view):
+        return isinstance(request.user, get_user_model()) and super().has_permission(request, view)
+
+
+class PasswordThrottle(SimpleRateThrottle):
+    """Password guesses through DELETE, per user (codes have django-otp's own growing delay)."""
+
+    scope = "mfa_password"
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_cache_key(self, request, view):
+        if request.method != "DELETE" or "password" not in request.data:
+            return None  # not throttled here
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class CodeSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64, trim_whitespace=True)
+
+
+class RemovalSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64, required=False)
+    password = serializers.CharField(max_length=256, required=False, trim_whitespace=False)
+
+    def validate(self, attrs):
+        if not (attrs.get("code") or attrs.get("password")):
+            raise serializers.ValidationError("Give a current code, a recovery code or your password.")
+        return attrs
+
+
+def _refusal(error, description, status_code=status.HTTP_400_BAD_REQUEST):
+    return Response({"error": error, "error_description": description}, status=status_code)
+
+
+def _throttled(exc):
+    response = _refusal("too_many_attempts", str(exc), status.HTTP_429_TOO_MANY_REQUESTS)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+class TOTPAPIView(APIView):
+    permission_classes = [IsPersonWithScope]
+    required_scopes = [REQUIRED_SCOPE]
+
+    def get_authenticators(self):
+        return [*(cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES), SessionAuthentication()]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"  # secrets and recovery codes
+        return response
+
+
+class TOTPView(TOTPAPIView):
+    throttle_classes = [PasswordThrottle]
+
+    def post(self, request):
+        """Start enrolment (an earlier unconfirmed device is replaced)."""
+        try:
+            device = flows.start_totp(user=request.user)
+        except flows.MFAError as exc:
+            return _refusal("already_enabled", str(exc), status.HTTP_409_CONFLICT)
+        return Response(enrolment_data(flows.enrolment(device)), status=status.HTTP_201_CREATED)
+
+    @sensitive_variables("proof")
+    def delete(self, request):
+        """Remove the second factor; proven with a code (TOTP or recovery) or the password."""
+        if not flows.is_enabled(request.user):
+            return _refusal("not_enabled", "Two-factor authentication is not set up.", status.HTTP_409_CONFLICT)
+        serializer = RemovalSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        proof = serializer.validated_data
+        if proof.get("code"):
+            try:
+                flows.verify(user=request.user, code=proof["code"])
+            except flows.Throttled as exc:
+                return _throttled(exc)
+            except flows.MFAError as exc:
+                return _refusal("invalid_code", str(exc))
+        elif not request.user.check_password(proof["password"]):
+            return _refusal("invalid_password", "That password is not right.")
+        flows.disable(user=request.user, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TOTPVerifyView(TOTPAPIView):
+    def post(self, request):
+        """Confirm the pending device with a current code; answers the recovery codes once."""
+        serializer = CodeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            codes = flows.confirm_totp(user=request.user, code=serializer.validated_data["code"])
+        except flows.Throttled as exc:
+            return _throttled(exc)
+        except flows.MFAError as exc:
+            return _refusal("invalid_code", str(exc))
+        return Response({"enabled": True, "recovery_codes": codes})
