@@ -30,8 +30,8 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
-from accounts.sessions import auth_time as session_auth_time
 from core import querystring
+from sso.flows import auth_time as session_auth_time
 from sso.flows import current_sid
 
 from . import connected_apps, consents, context, display, flows, introspection, logout, prompts, protocol
