@@ -55,6 +55,19 @@ def register_user(*, username, email, password):
     return user
 
 
+def ensure_user(*, username, email, password):
+    """The user called `username` (case-insensitive), created with `email` and `password` if
+    there is none; an existing user is left as it is. Returns (user, created).
+
+    For seeding commands run by an operator (`seed_demo`): no password rules, no verification
+    mail, no uniqueness check of the email address beyond the database's."""
+    User = get_user_model()
+    user = User.objects.filter(username__iexact=username).first()
+    if user is not None:
+        return user, False
+    return User.objects.create_user(username=username, email=email, password=password), True
+
+
 # --- Email verification ----------------------------------------------------------------------
 
 

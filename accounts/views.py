@@ -42,7 +42,8 @@ class LoginView(auth_views.LoginView):
     """Password login; Django cycles the session key on login (no fixation).
 
     A login asked for by the authorization endpoint (prompt=login, max_age) is an ordinary
-    login: it records a new auth_time (accounts.sessions), which the endpoint then sees.
+    login: Django's `user_logged_in` signal lets the SSO session record it as the new login
+    time (the `auth_time` claim), which the endpoint then sees.
     Failed attempts are counted and locked out by django-axes (accounts.lockout): a locked-out
     attempt is answered 429 by its middleware, whatever the password.
     """

@@ -11,11 +11,11 @@ class OAuthConfig(AppConfig):
         from django.db.models.signals import post_delete
 
         from accounts import login_context
-        from core import purge
+        from core import purge as purgers
         from sso import session_apps
         from sso.signals import sessions_ended
 
-        from . import checks, cleanup, connected_apps, cors, display, receivers  # noqa: F401  (checks register themselves)
+        from . import checks, connected_apps, cors, display, purge, receivers  # noqa: F401  (checks register themselves)
         from .models import AccessToken
 
         login_context.register(display.login_context)
@@ -26,8 +26,8 @@ class OAuthConfig(AppConfig):
             receivers.forget_deleted_access_token, sender=AccessToken, dispatch_uid="oauth.forget_deleted_access_token"
         )
         check_request_enabled.connect(cors.allow_registered_origin, dispatch_uid="oauth.cors.allow_registered_origin")
-        purge.register("oauth.grants", cleanup.purge_grants)
-        purge.register("oauth.tokens", cleanup.purge_tokens)
-        purge.register("oauth.backchannel_logouts", cleanup.purge_backchannel_logouts)
+        purgers.register("oauth.grants", purge.purge_grants)
+        purgers.register("oauth.tokens", purge.purge_tokens)
+        purgers.register("oauth.backchannel_logouts", purge.purge_backchannel_logouts)
         # The sessions page (sso) names the apps used in each session.
         session_apps.register("oauth.clients", connected_apps.clients_by_session)

@@ -7,7 +7,8 @@ audience). Anything else is a LogoutError: an error page, never a redirect.
 """
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from core import querystring
 
 from . import protocol
 from .claims import InvalidToken, id_token_audiences
@@ -39,11 +40,7 @@ class LogoutRequest:
 
     def redirect_location(self):
         """post_logout_redirect_uri with `state` added to its query (section 3)."""
-        parts = urlsplit(self.redirect_uri)
-        query = parse_qsl(parts.query, keep_blank_values=True)
-        if self.state:
-            query.append(("state", self.state))
-        return urlunsplit(parts._replace(query=urlencode(query)))
+        return querystring.add_parameters(self.redirect_uri, state=self.state or None)
 
 
 def parse_request(params, *, confirmed=False):

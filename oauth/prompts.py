@@ -7,7 +7,7 @@ following `next` without logging in gains nothing, the session remembers when th
 asked for (LOGIN_REQUESTED_KEY): until a login newer than that, every request asks again.
 """
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from core import querystring
 
 SUPPORTED = ("none", "login", "consent")
 # The Django session key holding the Unix time at which a fresh login was asked for.
@@ -40,14 +40,12 @@ def needs_login(*, prompt, max_age, auth_time, login_requested_at, now):
 def after_login(path):
     """The authorization request to come back to after logging in: without `prompt=login`
     (other prompt values stay) and without `max_age` (the login just done satisfies it)."""
-    parts = urlsplit(path)
-    query = []
-    for name, value in parse_qsl(parts.query, keep_blank_values=True):
-        if name == "max_age":
-            continue
-        if name == "prompt":
-            value = " ".join(v for v in value.split() if v != "login")
-            if not value:
-                continue
-        query.append((name, value))
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    return querystring.rewrite_parameters(path, _after_login_value)
+
+
+def _after_login_value(name, value):
+    if name == "max_age":
+        return None
+    if name == "prompt":
+        return " ".join(v for v in value.split() if v != "login") or None
+    return value

@@ -17,13 +17,11 @@ remembered, since neither ever changes. Without Redis (the embedded default) the
 the database anyway, so the row is read first, with its user and client: three queries in all.
 """
 
-import threading
-from collections import OrderedDict
-
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from core.lru import LRU
 from sso import revocation
 
 from . import tokens
@@ -102,42 +100,24 @@ def _rows(token, claims):
 
 # --- subject -> primary key, remembered per process ---------------------------------------
 
-_subjects = OrderedDict()
-_subjects_lock = threading.Lock()
-
-
-def _remembered_pk(subject):
-    with _subjects_lock:
-        pk = _subjects.get(subject)
-        if pk is not None:
-            _subjects.move_to_end(subject)
-        return pk
-
-
-def _remember_pk(subject, pk):
-    with _subjects_lock:
-        _subjects[subject] = pk
-        _subjects.move_to_end(subject)
-        while len(_subjects) > SUBJECT_CACHE_SIZE:
-            _subjects.popitem(last=False)
+_subjects = LRU(SUBJECT_CACHE_SIZE)
 
 
 def forget_subjects():
     """Forget every remembered subject (tests)."""
-    with _subjects_lock:
-        _subjects.clear()
+    _subjects.clear()
 
 
 def _user_id(verified):
     """The pk of the token's user: remembered, else read once (and the user kept for the view)."""
     subject = verified.claims["sub"]
-    pk = _remembered_pk(subject)
+    pk = _subjects.get(subject)
     if pk is None:
         user = get_user_model().objects.filter(subject=subject).first()
         _check_user(user)
         verified.__dict__["user"] = user
         pk = user.pk
-        _remember_pk(subject, pk)
+        _subjects.put(subject, pk)
     return pk
 
 

@@ -5,7 +5,7 @@ rotation (the validator hooks of `RefreshTokenRotation`, mixed into oauth.valida
   forked; the new pair inherits its family and the time the user authenticated;
 - reuse of a rotated token revokes its whole family (REFRESH_TOKEN_REUSE_PROTECTION);
 - a token is acceptable only while its SSO session is active and the user's not-before has
-  not passed it; introspection (oauth.introspection) and the purge (oauth.cleanup) use the
+  not passed it; introspection (oauth.introspection) and the purge (oauth.purge) use the
   same lifetime and session rules as the token endpoint (`usable_until`, `session_allows`).
 """
 

@@ -7,11 +7,10 @@ Claims are built in oauth.claims, signed and verified in oauth.jws.
 
 import hashlib
 import secrets
-import threading
-from collections import OrderedDict
 
 from django.conf import settings
 
+from core.lru import LRU
 from rbac import claims as rbac_claims
 from rbac import flows as rbac_flows
 
@@ -74,8 +73,7 @@ def opaque_refresh_token(request):
 # `nbf`, `iat`, `iss`, `aud`) against the current time and settings. Failures are never
 # remembered. This is not a revocation answer: callers still ask sso.revocation every time.
 
-_verified = OrderedDict()  # sha256(token) -> (kid, claims); the claims are never handed out
-_verified_lock = threading.Lock()
+_verified = LRU(VERIFIED_CACHE_SIZE)  # sha256(token) -> (kid, claims); the claims are never handed out
 
 
 def verify_access_token_cached(token):
@@ -87,10 +85,7 @@ def verify_access_token_cached(token):
     if not looks_like_jwt(token) or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
         return verify_access_token(token)  # malformed: raises, and nothing is remembered
     digest = hashlib.sha256(token.encode("ascii")).digest()
-    with _verified_lock:
-        entry = _verified.get(digest)
-        if entry is not None:
-            _verified.move_to_end(digest)
+    entry = _verified.get(digest)
     if entry is not None:
         kid, claims = entry
         if keys.verification_key(kid) is not None:
@@ -100,18 +95,12 @@ def verify_access_token_cached(token):
                 pass  # expired since (say): forget it; the full check below gives the answer
             else:
                 return dict(claims)
-        with _verified_lock:
-            _verified.pop(digest, None)
+        _verified.discard(digest)
     kid, claims = _verify_access_token(token)
-    with _verified_lock:
-        _verified[digest] = (kid, claims)
-        _verified.move_to_end(digest)
-        while len(_verified) > VERIFIED_CACHE_SIZE:
-            _verified.popitem(last=False)
+    _verified.put(digest, (kid, claims))
     return dict(claims)
 
 
 def forget_verified_tokens():
     """Forget every remembered token (tests)."""
-    with _verified_lock:
-        _verified.clear()
+    _verified.clear()

@@ -7,7 +7,7 @@ prompts and remembered consent; then UserInfo, RP-initiated logout and the conne
 
 import json
 import time
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import auth, messages
@@ -30,7 +30,8 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
-from accounts.sessions import auth_time as session_auth_time
+from core import querystring
+from sso.flows import auth_time as session_auth_time
 from sso.flows import current_sid
 
 from . import connected_apps, consents, context, display, flows, introspection, logout, prompts, protocol
@@ -351,10 +352,7 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
 
 def with_issuer(uri, issuer):
     """Add (or replace) the `iss` parameter of an authorization response (RFC 9207)."""
-    parts = urlsplit(uri)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "iss"]
-    query.append(("iss", issuer))
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    return querystring.set_parameter(uri, "iss", issuer)
 
 
 # --- UserInfo (OpenID Connect Core 5.3) ------------------------------------------------------

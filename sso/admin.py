@@ -18,6 +18,7 @@ _FIELDS = (
     "ip",
     "user_agent",
     "amr",
+    "authenticated_at",
     "idle_expires_at",
     "expires_at",
     "revoked_at",

@@ -28,6 +28,9 @@ SID_SESSION_KEY = "identity_sso_sid"
 # accounts.stages sets AMR_REQUEST_ATTRIBUTE on the request before calling
 # django.contrib.auth.login: the methods that authenticated the user, e.g. ["otp", "pwd"]
 # (default ["pwd"]).
+
+# The request attribute holding the SSOSession this request was checked (or started) with.
+SESSION_REQUEST_ATTRIBUTE = "_sso_session"
 # last_seen_at (and the idle expiry) move at most this often.
 TOUCH_INTERVAL = timedelta(seconds=60)
 
@@ -54,9 +57,10 @@ def start_session(*, request, user, amr=None):
     current = _session_for(request, now)
     if current is not None and current.user_id == user.pk:
         current.amr = sorted(set(current.amr) | set(amr))
-        current.last_seen_at = now
+        current.authenticated_at = current.last_seen_at = now
         current.idle_expires_at = min(now + _idle(), current.expires_at)
-        current.save(update_fields=["amr", "last_seen_at", "idle_expires_at"])
+        current.save(update_fields=["amr", "authenticated_at", "last_seen_at", "idle_expires_at"])
+        setattr(request, SESSION_REQUEST_ATTRIBUTE, current)
         return current
     session = SSOSession.objects.create(
         user=user,
@@ -65,10 +69,12 @@ def start_session(*, request, user, amr=None):
         ip=client_ip.address(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX_LENGTH],
         amr=amr,
+        authenticated_at=now,
         idle_expires_at=now + min(_idle(), _absolute()),
         expires_at=now + _absolute(),
     )
     request.session[SID_SESSION_KEY] = session.sid
+    setattr(request, SESSION_REQUEST_ATTRIBUTE, session)
     transaction.on_commit(
         lambda: revocation.mark_session_active(session.sid, user.pk, session.idle_expires_at), robust=True
     )
@@ -88,6 +94,20 @@ def current_sid(request):
     return request.session.get(SID_SESSION_KEY) if hasattr(request, "session") else None
 
 
+def auth_time(request):
+    """Unix time at which the user of this browser's SSO session last authenticated (its
+    `authenticated_at`), or None when no active SSO session is bound to the browser.
+
+    No query for a request the middleware already checked (or a login just started)."""
+    sid = current_sid(request)
+    if not sid:
+        return None
+    session = getattr(request, SESSION_REQUEST_ATTRIBUTE, None)
+    if session is None or session.sid != sid:
+        session = SSOSession.objects.active(timezone.now()).filter(sid=sid).first()
+    return int(session.authenticated_at.timestamp()) if session is not None else None
+
+
 def enforce_browser_session(request):
     """Log the browser out unless its SSO session is active; note activity once a minute.
 
@@ -102,6 +122,7 @@ def enforce_browser_session(request):
         logger.info("Browser of user %s logged out: its SSO session is %s.", user_id, reason)
         auth.logout(request)
         return False
+    setattr(request, SESSION_REQUEST_ATTRIBUTE, session)
     if now - session.last_seen_at >= TOUCH_INTERVAL:
         SSOSession.objects.active(now).filter(pk=session.pk).update(
             last_seen_at=now, idle_expires_at=min(now + _idle(), session.expires_at)

@@ -30,6 +30,9 @@ class SSOSession(models.Model):
     user_agent = models.CharField(max_length=USER_AGENT_MAX_LENGTH, blank=True)
     # Authentication methods used (RFC 8176 values: "pwd", "otp", ...).
     amr = models.JSONField(default=list, blank=True)
+    # The last time the user authenticated in this browser session: its login, or a later one
+    # (re-authentication for prompt=login or max_age, a second factor). The `auth_time` claim.
+    authenticated_at = models.DateTimeField()
     idle_expires_at = models.DateTimeField(db_index=True)
     expires_at = models.DateTimeField(db_index=True)
     revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)

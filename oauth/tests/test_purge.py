@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import Flow, basic, bearer, form_post
-from core import purge
-from oauth import cleanup, receivers, resource, tokens
+from core import purge as purgers
+from oauth import purge, receivers, resource, tokens
 from oauth.jws import verify_access_token
 from oauth.models import AccessToken, IDToken, RefreshToken
 from sso import revocation
@@ -61,8 +61,8 @@ def test_expired_access_tokens_go_in_batches_of_the_given_size(service):
     live = AccessToken.objects.create(
         token="live", jti="live", expires=timezone.now() + timedelta(minutes=5), application=client
     )
-    with CaptureQueriesContext(connection) as ctx, purge.recording() as batches:
-        assert cleanup.purge_tokens(now=timezone.now(), batch_size=3) == 7
+    with CaptureQueriesContext(connection) as ctx, purgers.recording() as batches:
+        assert purge.purge_tokens(now=timezone.now(), batch_size=3) == 7
     # One DELETE per batch, each its own transaction; the last one finds nothing left.
     deletes = deletes_of(ctx.captured_queries, "oauth_accesstoken")
     assert len(deletes) == 4 and all("LIMIT 3" in sql for sql in deletes)
@@ -118,7 +118,7 @@ def test_expired_rows_are_deleted_without_telling_the_revocation_store(service, 
 
 
 def test_the_purge_skips_only_what_it_accounts_for():
-    """`cleanup.expired_access_tokens` deletes without Django's collector because these are the
+    """`purge.expired_access_tokens` deletes without Django's collector because these are the
     only receivers and relations of AccessToken (see its docstring). A new one must be looked
     at there, before this list is changed."""
     assert post_delete._live_receivers(AccessToken) == ([receivers.forget_deleted_access_token], [])
@@ -152,7 +152,7 @@ def test_token_requests_do_not_wait_for_a_running_batch(user, confidential, serv
     client, secret = service
     expired_rows(client, 6)
     in_batch, release = threading.Event(), threading.Event()
-    delete_raw = purge._delete_raw
+    delete_raw = purgers._delete_raw
 
     def paused(batch):
         result = delete_raw(batch)
@@ -161,7 +161,7 @@ def test_token_requests_do_not_wait_for_a_running_batch(user, confidential, serv
             release.wait(30)
         return result
 
-    monkeypatch.setattr(purge, "_delete_raw", paused)
+    monkeypatch.setattr(purgers, "_delete_raw", paused)
     outcome = []
 
     def purge_in_another_connection():

@@ -136,7 +136,7 @@ def test_a_remembered_token_survives_a_rotation_that_keeps_its_key(active):  # n
 
 
 def test_the_cache_is_bounded_least_recently_used_first(monkeypatch, verifications):
-    monkeypatch.setattr(tokens, "VERIFIED_CACHE_SIZE", 3)
+    monkeypatch.setattr(tokens._verified, "maxsize", 3)
     issued = [token_for(f"user{n}") for n in range(5)]
     for token in issued:
         tokens.verify_access_token_cached(token)
@@ -151,7 +151,7 @@ def test_the_cache_is_bounded_least_recently_used_first(monkeypatch, verificatio
 
 
 def test_concurrent_use_stays_consistent_and_bounded(monkeypatch):
-    monkeypatch.setattr(tokens, "VERIFIED_CACHE_SIZE", 4)
+    monkeypatch.setattr(tokens._verified, "maxsize", 4)
     issued = [(f"user{n}", token_for(f"user{n}")) for n in range(8)]
     errors = []
 

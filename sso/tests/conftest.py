@@ -41,6 +41,7 @@ def make_session(user, **fields):
         "idle_expires_at": now + timedelta(hours=8),
         "expires_at": now + timedelta(days=14),
         "amr": ["pwd"],
+        "authenticated_at": now,
     }
     values.update(fields)
     return SSOSession.objects.create(user=user, **values)

@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from conftest import PASSWORD
 from sso import flows
 from sso.models import SSOSession
 from sso.signals import sessions_ended
@@ -202,3 +203,52 @@ def test_logs_never_carry_a_whole_sid(user, caplog, django_capture_on_commit_cal
         flows.logout_everywhere(user=user)
     assert "SSO session" in caplog.text
     assert sid not in caplog.text
+
+
+# --- the login time (authenticated_at, the auth_time claim) -------------------------------------
+
+
+def test_login_records_the_login_time(user):
+    before = timezone.now()
+    session = session_of(log_in(user))
+    assert before <= session.authenticated_at <= timezone.now()
+    assert session.authenticated_at == session.created_at
+
+
+def test_logging_in_again_moves_the_login_time_and_keeps_the_session(user):
+    browser = log_in(user)
+    earlier = timezone.now() - timedelta(hours=1)
+    SSOSession.objects.filter(pk=session_of(browser).pk).update(authenticated_at=earlier)
+    browser.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    session = session_of(browser)
+    assert session.authenticated_at > earlier + timedelta(minutes=59)
+    assert session.created_at < session.authenticated_at
+
+
+def _request_of(browser, rf):
+    request = rf.get("/")
+    request.session = browser.session
+    return request
+
+
+def test_auth_time_is_the_sessions_login_time_in_unix_seconds(user, rf):
+    browser = log_in(user)
+    session = session_of(browser)
+    assert flows.auth_time(_request_of(browser, rf)) == int(session.authenticated_at.timestamp())
+
+
+def test_auth_time_is_none_without_an_active_sso_session(user, rf, client):
+    assert flows.auth_time(_request_of(client, rf)) is None  # never logged in
+    browser = log_in(user)
+    SSOSession.objects.filter(pk=session_of(browser).pk).update(revoked_at=timezone.now())
+    assert flows.auth_time(_request_of(browser, rf)) is None
+
+
+def test_auth_time_reuses_the_session_the_middleware_checked(user, rf, django_assert_num_queries):
+    browser = log_in(user)
+    request = _request_of(browser, rf)
+    session = session_of(browser)
+    setattr(request, flows.SESSION_REQUEST_ATTRIBUTE, session)
+    assert flows.current_sid(request) == session.sid  # the Django session loaded, as in a view
+    with django_assert_num_queries(0):
+        assert flows.auth_time(request) == int(session.authenticated_at.timestamp())

@@ -3,14 +3,16 @@
 import base64
 import hashlib
 import json
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.test import Client as BrowserClient
 from jwcrypto import jwk, jwt
 
-from accounts.sessions import AUTH_TIME_KEY
 from conftest import REDIRECT_URI, new_verifier
+from sso.flows import SID_SESSION_KEY
+from sso.models import SSOSession
 from tests.e2e.helpers import AUTHORIZE_URL, jwt_parts, post_token
 
 USERINFO_URL = "/oauth/userinfo/"
@@ -88,10 +90,18 @@ def location_query(response):
     return {k: v[0] for k, v in parse_qs(urlsplit(response["Location"]).query, keep_blank_values=True).items()}
 
 
+def _sso_session(browser):
+    return SSOSession.objects.filter(sid=browser.session[SID_SESSION_KEY])
+
+
+def session_auth_time(browser):
+    """The login time (Unix) of the browser's SSO session: what `auth_time` should say."""
+    return int(_sso_session(browser).get().authenticated_at.timestamp())
+
+
 def set_session_auth_time(browser, value):
-    session = browser.session
-    session[AUTH_TIME_KEY] = value
-    session.save()
+    """Pretend the browser's user logged in at Unix time `value`."""
+    assert _sso_session(browser).update(authenticated_at=datetime.fromtimestamp(value, tz=UTC)) == 1
 
 
 def id_token_claims(token):

@@ -2,9 +2,9 @@
 (examples/rp: the demo client; examples/spa: the demo single-page app)."""
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts import flows as accounts_flows
 from oauth.models import Client
 
 DEMO_USERNAME = "demo"
@@ -69,10 +69,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("seed_demo is a development convenience: it refuses to run unless DEBUG is on.")
-        User = get_user_model()
-        user = User.objects.filter(username__iexact=DEMO_USERNAME).first()
-        if user is None:
-            User.objects.create_user(DEMO_USERNAME, email="demo@example.com", password=DEMO_PASSWORD)
+        accounts_flows.ensure_user(username=DEMO_USERNAME, email="demo@example.com", password=DEMO_PASSWORD)
         for client_id, spec in DEMO_CLIENTS.items():
             _ensure_client(client_id, spec)
         self.stdout.write(

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 from django.conf import settings
 
-from accounts.sessions import AUTH_TIME_KEY
 from conftest import PASSWORD
 from oauth.claims import ACR_PASSWORD
 from oauth.models import AccessToken, IDToken
@@ -21,6 +20,7 @@ from tests.e2e.oidc import (
     exchange,
     id_token_claims,
     oidc_tokens,
+    session_auth_time,
     verify_id_token,
 )
 
@@ -84,7 +84,7 @@ def test_the_id_token_row_is_linked_to_the_access_token(browser, confidential, u
 
 @pytest.mark.rfc("OIDC-Core", "2")
 def test_auth_time_is_the_sessions_login_time_not_last_login(browser, confidential, user):
-    login_time = browser.session[AUTH_TIME_KEY]
+    login_time = session_auth_time(browser)
     type(user).objects.filter(pk=user.pk).update(last_login=datetime(2001, 1, 1, tzinfo=UTC))
     claims = id_token_claims(oidc_tokens(browser, confidential)["id_token"])
     assert claims["auth_time"] == login_time

@@ -9,10 +9,17 @@ import pytest
 from django.conf import settings
 from django.test import Client as BrowserClient
 
-from accounts.sessions import AUTH_TIME_KEY
 from conftest import PASSWORD, REDIRECT_URI
+from sso.flows import SID_SESSION_KEY
 from tests.e2e.helpers import redirect_query
-from tests.e2e.oidc import authorize, code_for, exchange, id_token_claims, set_session_auth_time
+from tests.e2e.oidc import (
+    authorize,
+    code_for,
+    exchange,
+    id_token_claims,
+    session_auth_time,
+    set_session_auth_time,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.rfc("OIDC-Core", "3.1.2.1")]
 LOGIN_URL = "/accounts/login/"
@@ -110,7 +117,7 @@ def test_prompt_login_forces_a_new_login_and_a_new_auth_time(browser, trusted, u
     code = redirect_query(approved)[1]["code"]
     claims = id_token_claims(exchange(trusted, code, verifier).json()["id_token"])
     assert claims["auth_time"] > old
-    assert claims["auth_time"] == browser.session[AUTH_TIME_KEY]
+    assert claims["auth_time"] == session_auth_time(browser)
 
 
 def test_a_consent_form_posted_while_a_login_is_pending_is_not_an_answer(browser, confidential):
@@ -141,7 +148,7 @@ def test_max_age_older_than_the_session_forces_a_login(browser, trusted, user, m
 
 
 def test_max_age_within_the_session_age_needs_no_login(browser, trusted):
-    login_time = browser.session[AUTH_TIME_KEY]
+    login_time = session_auth_time(browser)
     response, _, verifier = authorize(browser, trusted[0], max_age="3600")
     code = redirect_query(response)[1]["code"]
     assert id_token_claims(exchange(trusted, code, verifier).json()["id_token"])["auth_time"] == login_time
@@ -154,8 +161,9 @@ def test_a_malformed_max_age_is_invalid_request(browser, trusted, max_age):
 
 
 def test_a_session_without_a_login_time_must_log_in(browser, trusted):
+    """No SSO session bound to the browser, so no login time: the login page."""
     session = browser.session
-    del session[AUTH_TIME_KEY]
+    del session[SID_SESSION_KEY]
     session.save()
     login_redirect_next(authorize(browser, trusted[0])[0])
 

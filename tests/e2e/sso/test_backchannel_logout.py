@@ -16,7 +16,7 @@ from django.utils import timezone
 from jwcrypto import jwk, jws
 
 from conftest import bearer
-from oauth import backchannel, cleanup, flows
+from oauth import backchannel, flows, purge
 from oauth.models import BackchannelLogout
 
 from .conftest import Device
@@ -191,7 +191,7 @@ def test_the_purge_removes_delivered_and_given_up_rows(rp, settings):
     keep = [row(next_attempt_at=old), row(delivered_at=timezone.now())]
     row(delivered_at=old)
     row(created_at=old, next_attempt_at=None)
-    assert cleanup.purge_backchannel_logouts(now=timezone.now(), batch_size=1) == 2
+    assert purge.purge_backchannel_logouts(now=timezone.now(), batch_size=1) == 2
     assert set(BackchannelLogout.objects.values_list("pk", flat=True)) == {r.pk for r in keep}
 
 
