@@ -7,6 +7,9 @@ class RegistrationSerializer(serializers.Serializer):
     username = serializers.RegexField(USERNAME_PATTERN, max_length=150)
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=256, write_only=True, trim_whitespace=False)
+
+
+class SelfRegistrationSerializer(RegistrationSerializer):
     # Start two-factor enrolment at once: the answer carries the authenticator app's data.
     totp = serializers.BooleanField(default=False)
 

@@ -19,7 +19,7 @@ from . import claims, flows, lockout, login_context, stages, throttling, verific
 from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, ProfileForm, RegistrationForm, SetPasswordForm
 from .mfa import api as mfa_api
 from .mfa import flows as mfa_flows
-from .serializers import RegistrationSerializer, UserSerializer
+from .serializers import SelfRegistrationSerializer, UserSerializer
 from .signals import password_change_by
 
 # A longer login_hint cannot be a username (150 characters at most): it is ignored.
@@ -312,7 +312,7 @@ class RegistrationAPIView(APIView):
     def post(self, request):
         if not settings.REGISTRATION_OPEN:
             return Response({"detail": "Self-registration is closed on this server."}, status=status.HTTP_403_FORBIDDEN)
-        serializer = RegistrationSerializer(data=request.data)
+        serializer = SelfRegistrationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         details = dict(serializer.validated_data)
         with_totp = details.pop("totp")
