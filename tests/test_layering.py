@@ -1,4 +1,4 @@
-"""The imports run one way, down DESIGN.md's list: wellknown → oauth → sso → accounts → core.
+"""The imports run one way, down DESIGN.md's list: wellknown → oauth → sso → rbac → accounts → audit → core.
 
 A lower app never imports a higher one — not by `import`, and not by a dotted string naming one
 of its modules (import_string, settings-like constants) — and no app imports `identity/` (the
