@@ -31,7 +31,7 @@ from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from accounts.sessions import auth_time as session_auth_time
-from sso.flows import current_sid
+from sso.flows import current_amr, current_sid
 
 from . import connected_apps, consents, context, display, flows, introspection, logout, prompts, protocol
 from .authentication import bearer_challenge
@@ -324,9 +324,9 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
             raise _ConsentPrompt
         # oauthlib sets each credential on its request: the context our validator reads
         # (oauth.context). The browser's SSO session is stored on the Grant and carried into
-        # every token as `sid`; the session's login time as `auth_time`.
+        # every token as `sid`; the session's login time as `auth_time`, its methods as `amr`.
         credentials[context.ATTRIBUTE] = context.RequestContext(
-            auth_time=session_auth_time(request), sid=current_sid(request)
+            auth_time=session_auth_time(request), sid=current_sid(request), amr=current_amr(request)
         )
         if request.method != "POST" or not allow:
             return super().create_authorization_response(request, scopes, credentials, allow)

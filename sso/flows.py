@@ -28,6 +28,8 @@ SID_SESSION_KEY = "identity_sso_sid"
 # accounts.stages sets AMR_REQUEST_ATTRIBUTE on the request before calling
 # django.contrib.auth.login: the methods that authenticated the user, e.g. ["otp", "pwd"]
 # (default ["pwd"]).
+# The request attribute holding the SSOSession that enforce_browser_session found active.
+CHECKED_SESSION_ATTRIBUTE = "identity_sso_session"
 # last_seen_at (and the idle expiry) move at most this often.
 TOUCH_INTERVAL = timedelta(seconds=60)
 
@@ -88,6 +90,16 @@ def current_sid(request):
     return request.session.get(SID_SESSION_KEY) if hasattr(request, "session") else None
 
 
+def current_amr(request):
+    """The authentication methods (RFC 8176) of this browser's active SSO session, or None.
+
+    The session SSOSessionMiddleware checked on this request, when it did (no query)."""
+    session = getattr(request, CHECKED_SESSION_ATTRIBUTE, None)
+    if session is None:
+        session = _session_for(request, timezone.now())
+    return list(session.amr) if session is not None and session.amr else None
+
+
 def enforce_browser_session(request):
     """Log the browser out unless its SSO session is active; note activity once a minute.
 
@@ -106,6 +118,7 @@ def enforce_browser_session(request):
         SSOSession.objects.active(now).filter(pk=session.pk).update(
             last_seen_at=now, idle_expires_at=min(now + _idle(), session.expires_at)
         )
+    setattr(request, CHECKED_SESSION_ATTRIBUTE, session)
     return True
 
 
