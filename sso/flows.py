@@ -48,14 +48,15 @@ def _absolute():
 def start_session(*, request, user, amr=None):
     """Bind an SSO session to the browser that just logged in (Django has cycled its key).
 
-    A browser that logs in again as the same user (re-authentication, a second factor) keeps
-    its session, which records the new methods; otherwise a new session with a new sid starts.
+    A browser that logs in again as the same user (re-authentication, a step-up) keeps its
+    session, which records the methods of this login (a step-up's include the session's
+    earlier ones, accounts.stages); otherwise a new session with a new sid starts.
     """
     now = timezone.now()
     amr = list(amr or getattr(request, AMR_REQUEST_ATTRIBUTE, None) or ["pwd"])
     current = _session_for(request, now)
     if current is not None and current.user_id == user.pk:
-        current.amr = sorted(set(current.amr) | set(amr))
+        current.amr = sorted(set(amr))
         current.last_seen_at = now
         current.idle_expires_at = min(now + _idle(), current.expires_at)
         current.save(update_fields=["amr", "last_seen_at", "idle_expires_at"])
