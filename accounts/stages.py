@@ -21,6 +21,11 @@ A stage is an object with:
 - `applies(*, request, user) -> bool`;
 - `start(*, request, user) -> HttpResponse`.
 Register one in AppConfig.ready: `stages.register(TOTPStage())`.
+
+Step-up: a browser already logged in may be asked for more (an OpenID Connect client asking
+for two factors, `acr_values`): `begin` with the session's methods as `amr` and what is asked
+as `require` (e.g. {SECOND_FACTOR}); stages read it with `requirements(request)` in `applies`.
+The completed login then records the session's methods and the new ones.
 """
 
 import time
@@ -34,6 +39,9 @@ PENDING_SESSION_KEY = "identity_pending_login"
 # The request attribute that tells `user_logged_in` receivers (sso's session) how the user
 # authenticated, as RFC 8176 `amr` values.
 AMR_REQUEST_ATTRIBUTE = "identity_amr"
+# What a login may be asked to include beyond the password (`begin(require=...)`).
+SECOND_FACTOR = "second_factor"
+_REQUIREMENTS_ATTRIBUTE = "identity_login_requirements"
 
 _stages = []
 
@@ -67,12 +75,23 @@ class PendingLogin:
     started_at: int
 
 
-def begin(request, *, user, redirect_to, amr=("pwd",)):
-    """The password was right: run the first stage that applies, or log in."""
+def begin(request, *, user, redirect_to, amr=("pwd",), require=()):
+    """The password was right (or, for a step-up, the browser is logged in as `user` with the
+    methods `amr`): run the first stage that applies, or log in. `require`: what the login
+    must include (SECOND_FACTOR), for the stages to read with `requirements`."""
     backend = getattr(user, "backend", None) or settings.AUTHENTICATION_BACKENDS[0]
     state = {"user_id": user.pk, "backend": backend, "redirect_to": redirect_to, "amr": list(amr)}
+    state["require"] = sorted(require)
     state["started_at"] = int(time.time())
     return _next(request, user, state, after=None)
+
+
+def step_up(request, *, redirect_to, amr, require):
+    """The logged-in browser must add `require` to its login (which used `amr`): the stages
+    that apply, then the login again (same user, same backend), or at once if none does."""
+    user = auth.get_user_model()._default_manager.get(pk=request.user.pk)
+    user.backend = request.session.get(auth.BACKEND_SESSION_KEY) or settings.AUTHENTICATION_BACKENDS[-1]
+    return begin(request, user=user, redirect_to=redirect_to, amr=amr, require=require)
 
 
 def pending(request, *, stage=None):
@@ -111,6 +130,11 @@ def advance(request, *, stage, amr=()):
     return _next(request, login.user, state, after=stage)
 
 
+def requirements(request):
+    """What the login being decided must include (`begin(require=...)`), for `applies`."""
+    return getattr(request, _REQUIREMENTS_ATTRIBUTE, frozenset())
+
+
 def abandon(request):
     """Forget this browser's pending login, if any."""
     request.session.pop(PENDING_SESSION_KEY, None)
@@ -119,6 +143,7 @@ def abandon(request):
 def _next(request, user, state, *, after):
     keys = [stage.key for stage in _stages]
     remaining = _stages[keys.index(after) + 1 :] if after in keys else list(_stages)
+    setattr(request, _REQUIREMENTS_ATTRIBUTE, frozenset(state.get("require", ())))
     for stage in remaining:
         if stage.applies(request=request, user=user):
             request.session[PENDING_SESSION_KEY] = {**state, "stage": stage.key}

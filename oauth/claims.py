@@ -11,20 +11,34 @@ from datetime import datetime
 
 from django.conf import settings
 
-# How the user authenticated (OpenID Connect Core 2: `amr`, RFC 8176 values; `acr`). Password
-# login is the only method so far; our own URN names that context, because the ISO/IEC 29115
-# levels ("0", "1", …) say nothing a client can act on. A second factor will add its own.
+# How the user authenticated (OpenID Connect Core 2: `amr`, RFC 8176 values; `acr`). Our own
+# URNs name the two contexts, because the ISO/IEC 29115 levels ("0", "1", …) say nothing a
+# client can act on: one factor (the password), or two (the password and a second factor).
 AMR_PASSWORD = ("pwd",)
 ACR_PASSWORD = "urn:identity:pwd"
+ACR_MFA = "urn:identity:mfa"
+ACR_VALUES = (ACR_PASSWORD, ACR_MFA)
+# RFC 8176 methods that are a second factor beside the password: a one-time code (TOTP or a
+# recovery code), a hardware- or software-bound key (a passkey).
+SECOND_FACTOR_METHODS = frozenset({"otp", "hwk", "swk"})
 LEEWAY_SECONDS = 60
+
+
+def authentication_context(amr):
+    """(amr, acr) for the methods `amr` a login used (None or empty: the password only). Pure."""
+    amr = sorted(set(amr or AMR_PASSWORD))
+    return amr, ACR_MFA if SECOND_FACTOR_METHODS & set(amr) else ACR_PASSWORD
 
 
 class InvalidToken(Exception):
     """The token is not a valid access token of ours; the message is safe to show."""
 
 
-def access_token_claims(*, issuer, audience, client_id, subject, scope, lifetime, auth_time=None, sid=None, now=None):
-    """The claims of an access token (RFC 9068 section 2.2; `sid`: the SSO session). Pure."""
+def access_token_claims(
+    *, issuer, audience, client_id, subject, scope, lifetime, auth_time=None, amr=None, acr=None, sid=None, now=None
+):
+    """The claims of an access token (RFC 9068 section 2.2; `auth_time`, `amr` and `acr` of
+    the user's login, 2.2.1; `sid`: the SSO session). Pure."""
     now = int(time.time()) if now is None else now
     claims = {
         "iss": issuer,
@@ -38,6 +52,10 @@ def access_token_claims(*, issuer, audience, client_id, subject, scope, lifetime
     }
     if auth_time is not None:
         claims["auth_time"] = auth_time
+    if amr:
+        claims["amr"] = list(amr)
+    if acr:
+        claims["acr"] = acr
     if sid:
         claims["sid"] = sid
     return claims

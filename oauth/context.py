@@ -34,6 +34,10 @@ class RequestContext:
     auth_time: datetime | int | None = None
     # The SSO session (sso.SSOSession.sid) the user approved from; None without one.
     sid: str | None = None
+    # How the user authenticated (RFC 8176 methods, e.g. ["otp", "pwd"]): the SSO session's at
+    # the authorization endpoint, then the Grant's or the refresh token's; a grant that checks
+    # credentials itself (password) sets its own. None: the password only.
+    amr: list | None = None
     # The token family (every token descended from one authorization).
     token_family: uuid.UUID | None = None
     # The Grant row this token request redeems, once read (oauth.grants reads it once).

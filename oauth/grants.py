@@ -47,6 +47,7 @@ class AuthorizationCodes:
             resource=getattr(request, "resource", []),
             auth_time=datetime.fromtimestamp(auth_time, tz=UTC) if auth_time else None,
             sid=ctx.sid or "",
+            amr=list(ctx.amr or []),
         )
 
     def _load_grant(self, code, request):
@@ -95,6 +96,7 @@ class AuthorizationCodes:
         ctx = context.of(request)
         ctx.sid = grant.sid or None
         ctx.auth_time = grant.auth_time
+        ctx.amr = grant.amr or None
         ctx.token_family = grant.token_family
         request.scopes = grant.scope.split()
         request.user = grant.user

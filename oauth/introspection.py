@@ -10,7 +10,7 @@ from django.utils import timezone
 from sso import revocation
 
 from . import rotation, tokens
-from .claims import InvalidToken
+from .claims import InvalidToken, authentication_context
 from .models import AccessToken, RefreshToken, token_checksum
 
 INACTIVE = {"active": False}
@@ -67,8 +67,10 @@ def _access(token, checksum, caller):
         "iss": claims["iss"],
         "jti": claims["jti"],
     }
-    # What the token itself carries (its scopes released them when it was issued).
-    answer.update({name: claims[name] for name in ("roles", "permissions") if name in claims})
+    # What the token itself carries (its scopes released them when it was issued), and how
+    # its user had authenticated.
+    carried = ("roles", "permissions", "auth_time", "amr", "acr")
+    answer.update({name: claims[name] for name in carried if name in claims})
     if row.user is not None:
         answer["username"] = row.user.get_username()
     return True, answer
@@ -89,6 +91,7 @@ def _refresh(token, checksum, caller):
         return True, INACTIVE
     if expires <= timezone.now() or not rotation.session_allows(row):
         return True, INACTIVE
+    amr, acr = authentication_context(row.amr)
     return True, {
         "active": True,
         "scope": row.access_token.scope,
@@ -102,4 +105,7 @@ def _refresh(token, checksum, caller):
         "aud": settings.ISSUER,
         "iss": settings.ISSUER,
         "jti": checksum[:32],
+        "amr": amr,
+        "acr": acr,
+        **({"auth_time": int(row.auth_time.timestamp())} if row.auth_time else {}),
     }

@@ -276,6 +276,9 @@ class Grant(AbstractGrant):
     # Kept after redemption: it records which clients logged in under which session, for
     # back-channel logout.
     sid = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # How the user had authenticated (RFC 8176 methods, from the SSO session): carried into
+    # every token issued from this code as `amr` and `acr`. Empty: the password only.
+    amr = models.JSONField(default=list, blank=True)
 
     class Meta(AbstractGrant.Meta):
         verbose_name = "authorization code"
@@ -299,6 +302,8 @@ class RefreshToken(AbstractRefreshToken):
     auth_time = models.DateTimeField(null=True, blank=True)
     # The SSO session the token is bound to: it stops working when that session ends.
     sid = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # The original grant's authentication methods, kept through rotations (`amr`, `acr`).
+    amr = models.JSONField(default=list, blank=True)
 
     class Meta(AbstractRefreshToken.Meta):
         verbose_name = "refresh token"

@@ -7,7 +7,11 @@ following `next` without logging in gains nothing, the session remembers when th
 asked for (LOGIN_REQUESTED_KEY): until a login newer than that, every request asks again.
 """
 
+import json
+
 from core import querystring
+
+from .claims import ACR_MFA
 
 SUPPORTED = ("none", "login", "consent")
 # The Django session key holding the Unix time at which a fresh login was asked for.
@@ -49,3 +53,24 @@ def _after_login_value(name, value):
     if name == "prompt":
         return " ".join(v for v in value.split() if v != "login") or None
     return value
+
+
+def requested_acr(acr_values, claims):
+    """The authentication contexts a request accepts (Core 3.1.2.1 `acr_values`, and the ID
+    token's `acr` claim in the `claims` parameter, 5.5.1.1: its `value` or `values`); empty
+    when it names none. A malformed `claims` is refused elsewhere (oauth.claims)."""
+    accepted = set((acr_values or "").split())
+    try:
+        spec = json.loads(claims)["id_token"]["acr"] if claims else None
+    except (ValueError, KeyError, TypeError):
+        spec = None
+    if isinstance(spec, dict):
+        values = spec.get("values") if isinstance(spec.get("values"), list) else [spec.get("value")]
+        accepted |= {value for value in values if isinstance(value, str)}
+    return frozenset(accepted)
+
+
+def needs_second_factor(*, accepted, acr):
+    """Whether a session whose login has the context `acr` must step up (add a second factor)
+    for a request accepting `accepted`: it asks for two factors and not for what it has."""
+    return ACR_MFA in accepted and acr not in accepted

@@ -99,6 +99,7 @@ class RefreshTokenRotation:
         ctx = context.of(request)
         ctx.sid = rt.sid or None
         ctx.auth_time = rt.auth_time
+        ctx.amr = rt.amr or None  # what the original grant had, through every rotation
         ctx.token_family = rt.token_family
         return True
 

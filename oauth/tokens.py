@@ -15,7 +15,7 @@ from rbac import claims as rbac_claims
 from rbac import flows as rbac_flows
 
 from . import context, keys
-from .claims import InvalidToken, access_token_claims, check_claims, numeric_date
+from .claims import InvalidToken, access_token_claims, authentication_context, check_claims, numeric_date
 from .jws import ACCESS_TOKEN_TYPE, MAX_TOKEN_LENGTH, _verify_access_token, looks_like_jwt, sign, verify_access_token
 
 # Access tokens whose verified claims this process remembers (an LRU: bounded memory).
@@ -27,6 +27,8 @@ def signed_access_token(request, refresh_token=False):
     client = request.client
     ctx = context.of(request)
     user = None if request.grant_type == "client_credentials" else request.user
+    # The same answer as the validator's authentication_context gives the ID token.
+    amr, acr = authentication_context(ctx.amr) if user else (None, None)
     claims = access_token_claims(
         issuer=settings.ISSUER,
         audience=settings.ACCESS_TOKEN_AUDIENCE,
@@ -36,6 +38,8 @@ def signed_access_token(request, refresh_token=False):
         scope=" ".join(request.scopes or []),
         lifetime=int(request.expires_in),
         auth_time=numeric_date(ctx.auth_time) if user else None,
+        amr=amr,
+        acr=acr,
         # Set from the Grant or refresh token; none for the password grant (no browser session).
         sid=ctx.sid if user else None,
     )

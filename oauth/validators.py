@@ -30,7 +30,7 @@ from rbac.claims import CLAIM_SCOPES as RBAC_CLAIM_SCOPES
 from sso import revocation
 
 from . import context
-from .claims import ACR_PASSWORD, AMR_PASSWORD, id_token_claims, numeric_date, requested_claims
+from .claims import authentication_context, id_token_claims, numeric_date, requested_claims
 from .grants import AuthorizationCodes
 from .jws import ID_TOKEN_TYPE, sign
 from .models import AccessToken, IDToken, RefreshToken
@@ -149,6 +149,7 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
             resource=getattr(request, "resource", []),
             auth_time=ctx.auth_time,
             sid=ctx.sid or "",
+            amr=list(ctx.amr or []),
         )
         self._set_token_value(refresh_token, refresh_token_code)
         refresh_token.save()
@@ -198,9 +199,11 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
         return claims
 
     def authentication_context(self, request):
-        """(amr, acr) of the login behind this token: password only, until a second factor
-        exists (the hook the TOTP and SSO work extends)."""
-        return AMR_PASSWORD, ACR_PASSWORD
+        """(amr, acr) of the login behind this token (oauth.claims.authentication_context):
+        the methods on the request's context (the SSO session's, carried by the Grant and the
+        refresh token, or set by a grant that checks credentials itself); the password only
+        when none are known."""
+        return authentication_context(context.of(request).amr)
 
     def finalize_id_token(self, id_token, token, token_handler, request):
         """Sign the ID token with our active key (RS256, `kid`, `typ: JWT`) and save its row.

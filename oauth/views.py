@@ -29,13 +29,16 @@ from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
+from oauthlib.openid.connect.core.exceptions import InteractionRequired
 
+from accounts import stages
 from core import querystring
 from sso.flows import auth_time as session_auth_time
-from sso.flows import current_sid
+from sso.flows import current_amr, current_sid
 
 from . import connected_apps, consents, context, display, flows, introspection, logout, prompts, protocol
 from .authentication import bearer_challenge
+from .claims import AMR_PASSWORD, authentication_context
 from .models import Client
 from .protocol import CLIENT_CHALLENGE, oauth_error, protocol_endpoint
 from .server import OIDCServer
@@ -204,6 +207,8 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
             return self.redirect_error(oauth_errors.InvalidRequestError, str(exc))
         if self.needs_login(max_age):
             return self.handle_no_permission()
+        if self.needs_second_factor():
+            return self.step_up()
         try:
             return super().get(request, *args, **kwargs)
         except _ConsentPrompt:
@@ -228,6 +233,32 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
         if not needed and requested is not None:
             del session[prompts.LOGIN_REQUESTED_KEY]  # satisfied by a login since
         return needed
+
+    def needs_second_factor(self):
+        """`acr_values` (or an `acr` claim) asking for two factors of a one-factor session."""
+        accepted = prompts.requested_acr(self.request.GET.get("acr_values"), self.request.GET.get("claims"))
+        if not accepted or not self.request.user.is_authenticated:
+            return False
+        _amr, acr = authentication_context(current_amr(self.request))
+        return prompts.needs_second_factor(accepted=accepted, acr=acr)
+
+    def step_up(self):
+        """The session's login must add a second factor before this request is answered: the
+        code step (or enrolment, for a user without one), then back here. prompt=none cannot
+        ask: interaction_required (Core 3.1.2.6). A request that cannot succeed is answered at
+        once, as for a login."""
+        if "none" in self.prompt:
+            return self.redirect_error(InteractionRequired, "Two-factor authentication is needed.")
+        try:
+            self.validate_authorization_request(self.request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        return stages.step_up(
+            self.request,
+            redirect_to=self.request.get_full_path(),
+            amr=current_amr(self.request) or AMR_PASSWORD,
+            require={stages.SECOND_FACTOR},
+        )
 
     def handle_no_permission(self):
         """No session, or one that must log in again. DOT answers prompt=none (login_required,
@@ -325,9 +356,9 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
             raise _ConsentPrompt
         # oauthlib sets each credential on its request: the context our validator reads
         # (oauth.context). The browser's SSO session is stored on the Grant and carried into
-        # every token as `sid`; the session's login time as `auth_time`.
+        # every token as `sid`; the session's login time as `auth_time`, its methods as `amr`.
         credentials[context.ATTRIBUTE] = context.RequestContext(
-            auth_time=session_auth_time(request), sid=current_sid(request)
+            auth_time=session_auth_time(request), sid=current_sid(request), amr=current_amr(request)
         )
         if request.method != "POST" or not allow:
             return super().create_authorization_response(request, scopes, credentials, allow)

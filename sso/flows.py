@@ -49,14 +49,15 @@ def _absolute():
 def start_session(*, request, user, amr=None):
     """Bind an SSO session to the browser that just logged in (Django has cycled its key).
 
-    A browser that logs in again as the same user (re-authentication, a second factor) keeps
-    its session, which records the new methods; otherwise a new session with a new sid starts.
+    A browser that logs in again as the same user (re-authentication, a step-up) keeps its
+    session, which records the methods of this login (a step-up's include the session's
+    earlier ones, accounts.stages); otherwise a new session with a new sid starts.
     """
     now = timezone.now()
     amr = list(amr or getattr(request, AMR_REQUEST_ATTRIBUTE, None) or ["pwd"])
     current = _session_for(request, now)
     if current is not None and current.user_id == user.pk:
-        current.amr = sorted(set(current.amr) | set(amr))
+        current.amr = sorted(set(amr))  # this login's methods
         current.authenticated_at = current.last_seen_at = now
         current.idle_expires_at = min(now + _idle(), current.expires_at)
         current.save(update_fields=["amr", "authenticated_at", "last_seen_at", "idle_expires_at"])
@@ -106,6 +107,17 @@ def auth_time(request):
     if session is None or session.sid != sid:
         session = SSOSession.objects.active(timezone.now()).filter(sid=sid).first()
     return int(session.authenticated_at.timestamp()) if session is not None else None
+
+
+def current_amr(request):
+    """The authentication methods (RFC 8176) of this browser's active SSO session, or None.
+
+    The session SSOSessionMiddleware checked on this request (or a login just started), when
+    there is one (no query)."""
+    session = getattr(request, SESSION_REQUEST_ATTRIBUTE, None)
+    if session is None or session.sid != current_sid(request):
+        session = _session_for(request, timezone.now())
+    return list(session.amr) if session is not None and session.amr else None
 
 
 def enforce_browser_session(request):

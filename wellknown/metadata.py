@@ -4,7 +4,7 @@ from django.conf import settings
 from django.urls import get_script_prefix, reverse
 
 from oauth import keys, prompts
-from oauth.claims import ACR_PASSWORD
+from oauth.claims import ACR_VALUES
 
 
 def _url(view_name):
@@ -76,7 +76,7 @@ def server_metadata():
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [keys.ALGORITHM],
         "claims_supported": [*ID_TOKEN_CLAIMS, *USERINFO_CLAIMS],
-        "acr_values_supported": [ACR_PASSWORD],
+        "acr_values_supported": list(ACR_VALUES),
         "prompt_values_supported": list(prompts.SUPPORTED),
         "token_endpoint_auth_methods_supported": [*auth_methods, "none"],
         "revocation_endpoint_auth_methods_supported": [*auth_methods, "none"],

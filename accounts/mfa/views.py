@@ -52,6 +52,39 @@ def authenticate(request):
     )
 
 
+@sensitive_post_parameters("code")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def enrol(request):
+    """`/accounts/login/2fa/`: a login that must include a second factor, of a user who has none
+    yet: set up an authenticator app (as on the account page); its confirmed code is the second
+    factor of this login, which then completes, and the recovery codes are shown once, with the
+    way on."""
+    login = stages.pending(request, stage=KEY)
+    if login is None:
+        messages.info(request, "Your login timed out. Log in again.")
+        return redirect("accounts:login")
+    user = login.user
+    if flows.is_enabled(user):
+        return redirect("mfa:authenticate")
+    device = flows.pending_totp(user) if request.method == "POST" else None
+    if device is None:
+        device = flows.start_totp(user=user)
+
+    def logged_in(codes):
+        onward = stages.advance(request, stage=KEY, amr=["otp"])
+        context = {"codes": codes, "first": True, "continue_to": onward["Location"]}
+        return render(request, "mfa/recovery_codes.html", context)
+
+    return _code_form_response(
+        request,
+        "mfa/setup.html",
+        {"form": ConfirmTOTPForm(request.POST or None), "enrolment": flows.enrolment(device), "at_login": True},
+        check=lambda code: flows.confirm_totp(user=user, code=code),
+        on_success=logged_in,
+    )
+
+
 @require_http_methods(["POST"])
 def cancel(request):
     """Give up a pending login (its code step)."""

@@ -53,3 +53,21 @@ def test_after_login_drops_prompt_login_and_max_age_only():
     path = "/oauth/authorize/?client_id=c&prompt=login+consent&max_age=0&resource=a&resource=b"
     assert prompts.after_login(path) == "/oauth/authorize/?client_id=c&prompt=consent&resource=a&resource=b"
     assert prompts.after_login("/oauth/authorize/?prompt=login&state=s") == "/oauth/authorize/?state=s"
+
+
+def test_requested_acr_reads_acr_values_and_the_acr_claim():
+    import json
+
+    from oauth.claims import ACR_MFA, ACR_PASSWORD
+
+    assert prompts.requested_acr(None, None) == frozenset()
+    assert prompts.requested_acr(f"{ACR_MFA} {ACR_PASSWORD}", None) == {ACR_MFA, ACR_PASSWORD}
+    one = json.dumps({"id_token": {"acr": {"essential": True, "value": ACR_MFA}}})
+    several = json.dumps({"id_token": {"acr": {"values": [ACR_MFA, 3]}}})
+    assert prompts.requested_acr("", one) == {ACR_MFA} == prompts.requested_acr(None, several)
+    assert prompts.requested_acr(None, json.dumps({"userinfo": {"acr": {"value": ACR_MFA}}})) == frozenset()
+    assert prompts.requested_acr(None, "{not json") == frozenset()
+    assert prompts.needs_second_factor(accepted={ACR_MFA}, acr=ACR_PASSWORD)
+    assert not prompts.needs_second_factor(accepted={ACR_MFA, ACR_PASSWORD}, acr=ACR_PASSWORD)
+    assert not prompts.needs_second_factor(accepted={ACR_MFA}, acr=ACR_MFA)
+    assert not prompts.needs_second_factor(accepted={"urn:other"}, acr=ACR_PASSWORD)

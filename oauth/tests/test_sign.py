@@ -138,3 +138,13 @@ def test_a_rotated_key_signs_with_its_own_kid_and_old_tokens_still_verify():
         assert joserfc_jwt.decode(token, jwks, ["RS256"]).header["kid"] == kid
         assert verify_access_token(token)["iss"] == settings.ISSUER
     assert signed_by_jwcrypto(json.loads(decoded_bytes(after.split(".")[1])), ACCESS_TOKEN_TYPE) == after
+
+
+def test_authentication_context_tells_one_factor_from_two():
+    from oauth.claims import ACR_MFA, authentication_context
+
+    assert authentication_context(None) == (["pwd"], ACR_PASSWORD)
+    assert authentication_context([]) == (["pwd"], ACR_PASSWORD)
+    assert authentication_context(["pwd", "otp"]) == (["otp", "pwd"], ACR_MFA)
+    assert authentication_context(["hwk"]) == (["hwk"], ACR_MFA)
+    assert authentication_context(["pwd", "pwd"]) == (["pwd"], ACR_PASSWORD)

@@ -8,9 +8,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.test import Client as BrowserClient
+from django_otp.oath import TOTP
 from jwcrypto import jwk, jwt
 
-from conftest import REDIRECT_URI, new_verifier
+from accounts.mfa import flows as mfa_flows
+from conftest import PASSWORD, REDIRECT_URI, new_verifier
 from sso.flows import SID_SESSION_KEY
 from sso.models import SSOSession
 from tests.e2e.helpers import AUTHORIZE_URL, jwt_parts, post_token
@@ -106,3 +108,40 @@ def set_session_auth_time(browser, value):
 
 def id_token_claims(token):
     return jwt_parts(token)[1]
+
+
+# --- two-factor logins --------------------------------------------------------------------
+
+
+def totp_code(device, steps=0):
+    """The code an authenticator app shows for `device` now (+ `steps` periods), computed from
+    its secret with django-otp's own TOTP maths."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
+    totp.time = totp.time + steps * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def enrol_totp(user):
+    """Give `user` a confirmed authenticator app through the enrolment flow; returns the device
+    (its code of the previous period is used up: tests use the current or the next one)."""
+    device = mfa_flows.start_totp(user=user)
+    mfa_flows.confirm_totp(user=user, code=totp_code(device, steps=-1))
+    device.refresh_from_db()
+    return device
+
+
+def enter_code(browser, device, steps=1):
+    """Answer the login's code step with a code from `device` (the next period's by default:
+    drift is accepted, and the current one may have been used already)."""
+    response = browser.post("/accounts/login/code/", {"code": totp_code(device, steps=steps)})
+    assert response.status_code == 302, response.content[:500]
+    return response
+
+
+def two_factor_browser(user, device):
+    """A browser logged in with the password and a code from `device`."""
+    browser = BrowserClient()
+    response = browser.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    assert response["Location"] == "/accounts/login/code/", response.content[:500]
+    enter_code(browser, device)
+    return browser

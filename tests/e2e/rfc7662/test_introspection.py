@@ -9,6 +9,7 @@ from django.test import Client as BrowserClient
 from django.utils import timezone
 
 from conftest import basic, form_post
+from oauth.claims import ACR_PASSWORD
 from oauth.models import AccessToken
 from tests.e2e.helpers import (
     INTROSPECT_URL,
@@ -38,6 +39,8 @@ ACCESS_FIELDS = {
     "iss",
     "jti",
 }
+# A user's token also says how and when the user authenticated (the login behind the grant).
+USER_TOKEN_FIELDS = ACCESS_FIELDS | {"auth_time", "amr", "acr"}
 
 
 def auth_of(flow):
@@ -57,7 +60,7 @@ def test_access_token_full_field_set(flow, user):
     assert response.status_code == 200
     assert_no_store(response)
     body = response.json()
-    assert set(body) == ACCESS_FIELDS
+    assert set(body) == USER_TOKEN_FIELDS
     _, claims = jwt_parts(tokens["access_token"])
     assert body["active"] is True
     assert set(body["scope"].split()) == {"profile", "email"}
@@ -79,7 +82,8 @@ def test_refresh_token_full_field_set(flow, user, hint):
     tokens = flow.tokens()
     extra = {"token_type_hint": hint} if hint else {}
     body = introspect(tokens["refresh_token"], auth_of(flow), **extra).json()
-    assert set(body) == ACCESS_FIELDS
+    assert set(body) == USER_TOKEN_FIELDS
+    assert (body["amr"], body["acr"]) == (["pwd"], ACR_PASSWORD)
     assert body["active"] is True
     assert body["token_type"] == "refresh_token"
     assert body["client_id"] == flow.client.client_id
