@@ -311,6 +311,15 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_HTTPONLY = True
 
+# --- Failed client authentications (oauth/client_throttle.py) -------------------------------
+# At the token, revocation and introspection endpoints, failed client authentications are
+# counted in fixed windows: over the limit per client_id, further failures answer 429 (the right
+# secret still works, so a public client_id cannot be used to lock its client out); over the
+# limit per client IP, that IP is refused (429) until the window ends.
+CLIENT_AUTH_FAILURE_LIMIT = env.int("CLIENT_AUTH_FAILURE_LIMIT", default=10)
+CLIENT_AUTH_IP_FAILURE_LIMIT = env.int("CLIENT_AUTH_IP_FAILURE_LIMIT", default=30)
+CLIENT_AUTH_FAILURE_WINDOW_SECONDS = env.int("CLIENT_AUTH_FAILURE_WINDOW_SECONDS", default=300)
+
 # --- SSO sessions and the revocation store (sso/) -----------------------------------------
 # A browser's SSO session ends after this long without a request (idle) or since login (absolute).
 SSO_SESSION_IDLE_SECONDS = env.int("SSO_SESSION_IDLE_SECONDS", default=8 * 3600)
