@@ -301,7 +301,7 @@ AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 # Masked in the request data axes stores with each failure (a password always is). Usernames
 # and IPs stay visible: they are what an operator looks for, in the admin and in the logs.
-AXES_SENSITIVE_PARAMETERS = ["csrfmiddlewaretoken", "client_secret", "client_assertion", "code", "token"]
+AXES_SENSITIVE_PARAMETERS = ["csrfmiddlewaretoken", "client_secret", "client_assertion", "code", "token", "otp"]
 
 SESSION_COOKIE_NAME = env("SESSION_COOKIE_NAME", default="identity_session")
 SESSION_COOKIE_HTTPONLY = True

@@ -16,6 +16,8 @@ from django.conf import settings
 # levels ("0", "1", …) say nothing a client can act on. A second factor will add its own.
 AMR_PASSWORD = ("pwd",)
 ACR_PASSWORD = "urn:identity:pwd"
+AMR_PASSWORD_OTP = ("pwd", "otp")
+ACR_TWO_FACTORS = "urn:identity:mfa"
 LEEWAY_SECONDS = 60
 
 
