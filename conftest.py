@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db import connection, connections
 from django.test import Client as BrowserClient
 
-from oauth import keys, pkce, tokens
+from oauth import client_throttle, keys, pkce, tokens
 from oauth.flows import create_client
 
 PASSWORD = "correct horse battery staple"
@@ -107,8 +107,10 @@ def _fast_hashers_and_clean_cache(settings):
         "django.contrib.auth.hashers.Argon2PasswordHasher",
     ]
     cache.clear()
+    client_throttle.reset()
     yield
     cache.clear()
+    client_throttle.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,9 @@ pair that has failed too often, until the cool-off has passed. This module gives
 
 Other callers of authenticate() with a request, such as django-oauth-toolkit's password grant,
 get the (username, IP) count only: their requests come from a client's server, whose IP all the
-users of that client share.
+users of that client share. The password grant is serialized per (username, IP) too
+(`password_grant_attempt`), and counts a wrong second factor as a failure
+(`second_factor_failed`).
 """
 
 import logging
@@ -25,10 +27,12 @@ from contextlib import contextmanager
 
 from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
+from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_str, get_client_username, get_cool_off, get_failure_limit
 from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
 from django.db import connections, router, transaction
 from django.db.models import Q, Sum
 from django.shortcuts import render
@@ -136,6 +140,23 @@ def browser_login_attempt(request, username=None):
     start with BEGIN IMMEDIATE (see settings), which already makes writers queue.
     """
     setattr(request, PER_IP_ATTRIBUTE, True)
+    with _one_attempt_at_a_time(request, username):
+        yield
+
+
+@contextmanager
+def password_grant_attempt(request, username):
+    """Wrap the password grant's authenticate() and second-factor check (the Django request
+    django-oauth-toolkit builds for authenticate()): one step per (username, client IP), under
+    the same lock as the login page's, so that parallel token requests cannot all pass the
+    lockout check before the first failure is counted. Counted per (username, client IP) only
+    (see the module docstring)."""
+    with _one_attempt_at_a_time(request, username):
+        yield
+
+
+@contextmanager
+def _one_attempt_at_a_time(request, username):
     using = router.db_for_write(AccessAttempt)
     with transaction.atomic(using=using):
         connection = connections[using]
@@ -143,6 +164,15 @@ def browser_login_attempt(request, username=None):
             named = attempted_username(request, {"username": username} if username is not None else None)
             locks.xact_lock(connection, locks.LOGIN_ATTEMPT, locks.key_of(f"{named}\n{client_ip(request)}"))
         yield
+
+
+def second_factor_failed(request, username):
+    """Count a wrong second factor after the right password as a failed login of `username`
+    (the password grant, whose codes are otherwise throttled only by django-otp's growing delay).
+    A missing one is not counted: it is no guess, and a client that does not know of `otp`
+    would otherwise lock its user out."""
+    AxesProxyHandler.update_request(request)
+    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
 
 
 def lockout_response(request, original_response=None, credentials=None):

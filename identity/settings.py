@@ -301,7 +301,7 @@ AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 # Masked in the request data axes stores with each failure (a password always is). Usernames
 # and IPs stay visible: they are what an operator looks for, in the admin and in the logs.
-AXES_SENSITIVE_PARAMETERS = ["csrfmiddlewaretoken", "client_secret", "client_assertion", "code", "token"]
+AXES_SENSITIVE_PARAMETERS = ["csrfmiddlewaretoken", "client_secret", "client_assertion", "code", "token", "otp"]
 
 SESSION_COOKIE_NAME = env("SESSION_COOKIE_NAME", default="identity_session")
 SESSION_COOKIE_HTTPONLY = True
@@ -310,6 +310,15 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_HTTPONLY = True
+
+# --- Failed client authentications (oauth/client_throttle.py) -------------------------------
+# At the token, revocation and introspection endpoints, failed client authentications are
+# counted in fixed windows: over the limit per client_id, further failures answer 429 (the right
+# secret still works, so a public client_id cannot be used to lock its client out); over the
+# limit per client IP, that IP is refused (429) until the window ends.
+CLIENT_AUTH_FAILURE_LIMIT = env.int("CLIENT_AUTH_FAILURE_LIMIT", default=10)
+CLIENT_AUTH_IP_FAILURE_LIMIT = env.int("CLIENT_AUTH_IP_FAILURE_LIMIT", default=30)
+CLIENT_AUTH_FAILURE_WINDOW_SECONDS = env.int("CLIENT_AUTH_FAILURE_WINDOW_SECONDS", default=300)
 
 # --- SSO sessions and the revocation store (sso/) -----------------------------------------
 # A browser's SSO session ends after this long without a request (idle) or since login (absolute).

@@ -21,6 +21,7 @@ ACR_VALUES = (ACR_PASSWORD, ACR_MFA)
 # RFC 8176 methods that are a second factor beside the password: a one-time code (TOTP or a
 # recovery code), a hardware- or software-bound key (a passkey).
 SECOND_FACTOR_METHODS = frozenset({"otp", "hwk", "swk"})
+AMR_PASSWORD_OTP = ("pwd", "otp")  # the password grant with its otp parameter
 LEEWAY_SECONDS = 60
 
 

@@ -49,6 +49,11 @@ class RequestContext:
     # (role names, permission codenames) the user holds, read once for the request's tokens
     # when the `roles` or `permissions` scope is granted (oauth.tokens.rbac_claims_of).
     holdings: tuple[frozenset, frozenset] | None = None
+    # How the user authenticated, when this request did it (the password grant: ("pwd",) or
+    # ("pwd", "otp"), RFC 8176); None where the login happened elsewhere.
+    amr: tuple[str, ...] | None = None
+    # The Django request django-oauth-toolkit builds for authenticate() (the password grant).
+    http_request: object = None
 
 
 def of(request):

@@ -13,12 +13,15 @@ endpoints, the authorization endpoint and RP-initiated logout.
 import base64
 import binascii
 import functools
+import json
 import logging
 from urllib.parse import unquote_plus
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.db import DatabaseError, transaction
 from django.http import JsonResponse
+
+from . import client_throttle
 
 log = logging.getLogger(__name__)
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
@@ -116,6 +119,8 @@ def protocol_endpoint(view=None, *, atomic=True):
         problem = request_problem(request)
         if problem is not None:
             return _no_store(problem)
+        if (refusal := client_throttle.blocked(request)) is not None:
+            return _no_store(_throttled(refusal))
         try:
             if atomic(request) if callable(atomic) else atomic:
                 with transaction.atomic():
@@ -128,9 +133,30 @@ def protocol_endpoint(view=None, *, atomic=True):
                 "temporarily_unavailable", "The server cannot complete this request now; retry later.", status=503
             )
             response["Retry-After"] = "5"
+        if _client_authentication_failed(response):
+            refusal = client_throttle.failed(request, basic_client_id(request) or request.POST.get("client_id"))
+            if refusal is not None:
+                return _no_store(_throttled(refusal))
         return _no_store(_client_challenge(response))
 
     return wrapped
+
+
+def _client_authentication_failed(response):
+    # Each of these endpoints answers 401 only for a failed client authentication (RFC 6749
+    # 5.2 invalid_client; RFC 7009 2.2.1; RFC 7662 2.3); the body is read for failures only.
+    if response.status_code != 401:
+        return False
+    try:
+        return json.loads(response.content).get("error") == "invalid_client"
+    except (ValueError, AttributeError):
+        return False
+
+
+def _throttled(refusal):
+    return oauth_error(
+        "invalid_client", refusal.description, status=429, headers={"Retry-After": str(refusal.retry_after)}
+    )
 
 
 def token_request_writes_several_rows(request):

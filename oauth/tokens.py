@@ -43,6 +43,8 @@ def signed_access_token(request, refresh_token=False):
         # Set from the Grant or refresh token; none for the password grant (no browser session).
         sid=ctx.sid if user else None,
     )
+    if user is not None and ctx.amr:  # the password grant authenticated the user here
+        claims["amr"] = list(ctx.amr)
     claims.update(rbac_claims_of(request, user))
     ctx.access_token_jti = claims["jti"]
     return sign(claims, typ=ACCESS_TOKEN_TYPE)

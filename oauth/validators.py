@@ -25,12 +25,21 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
+from accounts import lockout
 from accounts.claims import user_claims
+from accounts.mfa import flows as mfa_flows
 from rbac.claims import CLAIM_SCOPES as RBAC_CLAIM_SCOPES
 from sso import revocation
 
 from . import context
-from .claims import authentication_context, id_token_claims, numeric_date, requested_claims
+from .claims import (
+    AMR_PASSWORD,
+    AMR_PASSWORD_OTP,
+    authentication_context,
+    id_token_claims,
+    numeric_date,
+    requested_claims,
+)
 from .grants import AuthorizationCodes
 from .jws import ID_TOKEN_TYPE, sign
 from .models import AccessToken, IDToken, RefreshToken
@@ -88,12 +97,33 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
         allowed = request.client.scope_list
         return [s for s in oauth2_settings.DEFAULT_SCOPES if s in allowed] or allowed[:1]
 
+    def build_http_request(self, request):
+        # One Django request per token request: the lockout reads what axes set on it.
+        ctx = context.of(request)
+        if ctx.http_request is None:
+            ctx.http_request = super().build_http_request(request)
+        return ctx.http_request
+
     def validate_user(self, username, password, client, request, *args, **kwargs):
-        if not super().validate_user(username, password, client, request, *args, **kwargs):
-            return False
+        """The password, then the second factor of a user who has one (`otp`: a TOTP code or a
+        recovery code), as one step per (username, client IP) of the login lockout."""
+        http_request = self.build_http_request(request)
+        refusal = None
+        with lockout.password_grant_attempt(http_request, username):
+            if not super().validate_user(username, password, client, request, *args, **kwargs):
+                return False
+            try:
+                method = mfa_flows.verify_second_factor(user=request.user, code=request._params.get("otp"))
+            except mfa_flows.MFAError as exc:
+                refusal = exc
+                if not isinstance(exc, mfa_flows.SecondFactorNeeded):
+                    lockout.second_factor_failed(http_request, username)
+        if refusal is not None:  # raised outside the block, whose failure counts must commit
+            raise errors.InvalidGrantError(description=f"A second factor is needed. {refusal}", request=request)
         ctx = context.of(request)
         ctx.auth_time = timezone.now()
         ctx.token_family = uuid.uuid4()
+        ctx.amr = AMR_PASSWORD_OTP if method else AMR_PASSWORD
         return True
 
     # --- token rows -----------------------------------------------------------------------

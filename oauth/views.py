@@ -51,7 +51,8 @@ class ServerMixin:
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(protocol_endpoint(atomic=protocol.token_request_writes_several_rows), name="dispatch")
 @method_decorator(
-    sensitive_post_parameters("password", "client_secret", "code", "code_verifier", "refresh_token"), name="dispatch"
+    sensitive_post_parameters("password", "otp", "client_secret", "code", "code_verifier", "refresh_token"),
+    name="dispatch",
 )
 class TokenView(ServerMixin, OAuthLibMixin, View):
     """The token endpoint (RFC 6749 3.2). Client credentials run without a transaction

@@ -126,6 +126,25 @@ def disable(*, user, by, reason="disabled by the user"):
     return removed
 
 
+SEND_OTP = "Send the otp parameter: a current code from the authenticator app, or a recovery code."
+
+
+class SecondFactorNeeded(MFAError):
+    """The user has a second factor and sent no code."""
+
+
+def verify_second_factor(*, user, code):
+    """For a login that has no code step (the password grant), after the right password: None
+    when `user` has no confirmed second factor, else the method `code` passed ("totp" or
+    "recovery_code", as `verify`). Raises SecondFactorNeeded without a code, MFAError or
+    Throttled for a wrong one."""
+    if not is_enabled(user):
+        return None
+    if not (code or "").strip():
+        raise SecondFactorNeeded(SEND_OTP)
+    return verify(user=user, code=code)
+
+
 def verify(*, user, code):
     """Check a second-factor code at login: a current TOTP code (each accepted once) or an unused
     recovery code (consumed). Returns "totp" or "recovery_code"; raises MFAError or Throttled."""
