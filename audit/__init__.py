@@ -4,6 +4,9 @@
 audit/recording.py for its contract.
 """
 
+# record()'s default actor: the logged-in user of the request being answered (audit.middleware).
+FROM_REQUEST = object()
+
 
 def record(**kwargs):
     """Record a security event (audit.recording.record; imported lazily so that importing the

@@ -34,6 +34,8 @@ TOKEN_REVOKED = "token.revoked"
 REFRESH_TOKEN_REUSED = "token.refresh_reuse_detected"
 ROLE_ASSIGNED = "role.assigned"
 ROLE_REMOVED = "role.removed"
+ROLE_PERMISSIONS_CHANGED = "role.permissions_changed"
+CODE_REPLAYED = "token.code_replay_detected"
 USER_DISABLED = "user.disabled"
 USER_ENABLED = "user.enabled"
 
@@ -67,6 +69,8 @@ DESCRIPTIONS = {
     REFRESH_TOKEN_REUSED: "Refresh token reuse detected",
     ROLE_ASSIGNED: "Role assigned",
     ROLE_REMOVED: "Role removed",
+    ROLE_PERMISSIONS_CHANGED: "Role's permissions changed",
+    CODE_REPLAYED: "Authorization code replay detected",
     USER_DISABLED: "User disabled",
     USER_ENABLED: "User enabled",
 }

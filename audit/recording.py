@@ -22,7 +22,8 @@ from django.db import DatabaseError, router, transaction
 
 from core import client_ip
 
-from . import events
+from . import FROM_REQUEST, events
+from .middleware import current_request
 from .models import SecurityEvent
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def record(
     *,
     event,
     request=None,
-    actor=None,
+    actor=FROM_REQUEST,
     subject=None,
     client_id="",
     outcome=events.SUCCESS,
@@ -66,15 +67,21 @@ def record(
 ):
     """Record that `event` (an audit.events constant) happened; return the SecurityEvent.
 
-    `actor` is the user who acted (None: nobody logged in, a command, the system), `subject` the
-    user acted upon (defaults to the actor: a user acting on their own account). `request` (a
-    Django or DRF request) gives the client's IP address (core.client_ip) and user agent unless
-    `ip_address` / `user_agent` are given. `detail` is a small JSON object; keys that name a
-    secret (see SECRET_KEY_PARTS) and values that look like a JWT are left out.
+    `actor` is the user who acted (None: nobody logged in, a command, the system; by default the
+    logged-in user of the request), `subject` the user acted upon (defaults to an actor given
+    explicitly: a user acting on their own account). `request` (a Django or DRF request; by
+    default the one being answered, audit.middleware) gives the client's IP address
+    (core.client_ip) and user agent unless `ip_address` / `user_agent` are given. `detail` is a
+    small JSON object; keys that name a secret (see SECRET_KEY_PARTS) and values that look like a
+    JWT are left out.
     Returns None when the event could not be written outside a transaction (logged)."""
     if event not in events.DESCRIPTIONS:
         raise ValueError(f"Unknown audit event type: {event!r}")
-    subject = actor if subject is None else subject
+    if subject is None and actor is not FROM_REQUEST:
+        subject = actor
+    request = request if request is not None else current_request()
+    if actor is FROM_REQUEST:
+        actor = getattr(request, "user", None)
     row = SecurityEvent(
         event=event,
         outcome=outcome,
