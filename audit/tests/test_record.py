@@ -187,3 +187,29 @@ def test_default_retention_is_a_year():
 
     assert settings.AUDIT_RETENTION_DAYS == 365
     assert settings.AUDIT_TOKEN_EVENTS is False
+
+
+def test_the_request_being_answered_gives_ip_agent_and_actor(user):
+    from audit.middleware import RequestContextMiddleware
+
+    request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.50", HTTP_USER_AGENT="Agent/1")
+    request.user = user
+    seen = []
+
+    def view(request):
+        seen.append(audit.record(event=events.PASSWORD_CHANGED, subject=user))
+        seen.append(audit.record(event=events.LOGIN_FAILED, actor=None, ip_address="192.0.2.1", user_agent="other"))
+        return "response"
+
+    assert RequestContextMiddleware(view)(request) == "response"
+    first, second = seen
+    assert (first.actor_id, first.ip_address, first.user_agent) == (user.pk, "203.0.113.50", "Agent/1")
+    assert (second.actor_id, second.subject_id, second.ip_address, second.user_agent) == (
+        None,
+        None,
+        "192.0.2.1",
+        "other",
+    )
+    # Outside the request: nobody, no address.
+    third = audit.record(event=events.LOGOUT)
+    assert (third.actor_id, third.ip_address, third.user_agent) == (None, None, "")

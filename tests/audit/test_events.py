@@ -314,3 +314,19 @@ def test_token_events_when_asked(flow, user, settings):
     )
     assert refreshed.detail["grant_type"] == "refresh_token"
     no_secret_in_the_log(tokens["access_token"], tokens["refresh_token"])
+
+
+def test_a_logout_everywhere_that_rolls_back_leaves_no_event(user):
+    login(csrf_browser(), user.username, PASSWORD)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        sso_flows.logout_everywhere(user=user, why="test")
+        raise RuntimeError("the caller's change failed")
+    assert not recorded(events.LOGOUT_EVERYWHERE)
+
+
+def test_a_refused_client_leaves_no_event(db):
+    with pytest.raises(oauth_flows.ClientError):
+        oauth_flows.create_client(
+            name="Bad", grant_types=["authorization_code"], redirect_uris=["http://evil.example/cb"]
+        )
+    assert not recorded(events.CLIENT_CREATED)
