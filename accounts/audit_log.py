@@ -50,7 +50,7 @@ def password_changed(sender, user, request=None, **kwargs):
 
 
 def _account(username):
-    if not username:
+    if not username or not username.isprintable():  # PostgreSQL refuses a NUL in a literal
         return None
     User = get_user_model()
     return User._default_manager.filter(**{f"{User.USERNAME_FIELD}__iexact": username}).first()

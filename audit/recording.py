@@ -122,14 +122,15 @@ def _clean(value, *, depth):
     if isinstance(value, dict):
         if depth >= MAX_DEPTH:
             return {}
-        items = [(str(k), v) for k, v in value.items() if not is_secret_key(k)][:MAX_ITEMS]
+        items = [(_text(k, MAX_TEXT), v) for k, v in value.items() if not is_secret_key(k)][:MAX_ITEMS]
         return {k: c for k, v in items if (c := _clean(v, depth=depth + 1)) is not _DROP}
     if isinstance(value, list):
         if depth >= MAX_DEPTH:
             return []
         return [c for v in value[:MAX_ITEMS] if (c := _clean(v, depth=depth + 1)) is not _DROP]
     if isinstance(value, str):
-        return _DROP if _JOSE.search(value) else value[:MAX_TEXT]
+        # Printable only: PostgreSQL's jsonb refuses a NUL, and a log is read by people.
+        return _DROP if _JOSE.search(value) else _text(value, MAX_TEXT)
     return value
 
 

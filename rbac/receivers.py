@@ -47,6 +47,7 @@ def users_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
         users = get_user_model().objects.filter(pk__in=pk_set or ())
     else:
         users = [instance]
+    users = list(users)  # read once, for the audit log and the announcement
     _record_holdings(instance, action, pk_set, users)
     _announce(users)
 

@@ -213,3 +213,9 @@ def test_the_request_being_answered_gives_ip_agent_and_actor(user):
     # Outside the request: nobody, no address.
     third = audit.record(event=events.LOGOUT)
     assert (third.actor_id, third.ip_address, third.user_agent) == (None, None, "")
+
+
+def test_control_characters_are_replaced_in_the_detail():
+    # PostgreSQL's jsonb refuses a NUL: the event is still written, readable.
+    row = audit.record(event=events.LOGIN_FAILED, actor=None, detail={"user\x00name": "a\x00b\nc"})
+    assert SecurityEvent.objects.get(pk=row.pk).detail == {"user\ufffdname": "a\ufffdb\ufffdc"}

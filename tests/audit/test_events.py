@@ -330,3 +330,11 @@ def test_a_refused_client_leaves_no_event(db):
             name="Bad", grant_types=["authorization_code"], redirect_uris=["http://evil.example/cb"]
         )
     assert not recorded(events.CLIENT_CREATED)
+
+
+def test_a_failed_login_with_a_nul_in_the_username_is_recorded_without_a_lookup(db):
+    from accounts import audit_log
+
+    audit_log.login_failed(sender=None, credentials={"username": "a\x00b", "password": "********"}, request=None)
+    row = only(events.LOGIN_FAILED)
+    assert row.subject_id is None and row.detail == {"username": "a\ufffdb"}
