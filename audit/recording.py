@@ -108,7 +108,12 @@ def record(
 
 def clean_detail(detail):
     """`detail` as plain JSON (dates and the like as strings), without secrets, bounded in size."""
-    plain = json.loads(json.dumps(detail, cls=_Encoder))
+    try:
+        # No NaN or infinity (PostgreSQL's jsonb refuses them), no circular reference.
+        plain = json.loads(json.dumps(detail, cls=_Encoder, allow_nan=False))
+    except (ValueError, RecursionError):
+        log.warning("An audit event's detail could not be made JSON; it is left out.")
+        return {"unrecorded": True}
     cleaned = _clean(plain, depth=0)
     return cleaned if isinstance(cleaned, dict) else {"value": cleaned}
 

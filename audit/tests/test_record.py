@@ -219,3 +219,12 @@ def test_control_characters_are_replaced_in_the_detail():
     # PostgreSQL's jsonb refuses a NUL: the event is still written, readable.
     row = audit.record(event=events.LOGIN_FAILED, actor=None, detail={"user\x00name": "a\x00b\nc"})
     assert SecurityEvent.objects.get(pk=row.pk).detail == {"user\ufffdname": "a\ufffdb\ufffdc"}
+
+
+def test_a_detail_that_is_not_json_does_not_break_the_caller(caplog):
+    circular = {}
+    circular["self"] = circular
+    assert clean_detail(circular) == {"unrecorded": True}
+    row = audit.record(event=events.LOGOUT, detail={"ratio": float("nan")})
+    assert SecurityEvent.objects.get(pk=row.pk).detail == {"unrecorded": True}
+    assert "could not be made JSON" in caplog.text
