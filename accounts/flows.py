@@ -10,7 +10,10 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
-from . import claims, lockout, mail, verification
+import audit
+from audit import events
+
+from . import claims, lockout, mail, signals, verification
 from .forms import PasswordResetForm
 
 SUBJECT_MAX_LENGTH = 64  # accounts.User.subject's
@@ -91,7 +94,9 @@ def verify_email(*, token):
     user = verification.user_for_token(token)
     if not user.email_verified:
         User = get_user_model()
-        User.objects.filter(pk=user.pk, email=user.email).update(email_verified=True)
+        with transaction.atomic():
+            if User.objects.filter(pk=user.pk, email=user.email).update(email_verified=True):
+                audit.record(event=events.EMAIL_VERIFIED, subject=user, detail={"email": user.email})
         user.email_verified = True
     return user
 
@@ -130,6 +135,7 @@ def request_password_reset(*, email):
             "accounts:password-reset-confirm", uidb64=reset_uid(user), token=default_token_generator.make_token(user)
         )
         context = {"user": user, "url": url, "minutes": minutes}
+        audit.record(event=events.PASSWORD_RESET_REQUESTED, subject=user)
         mail.send(to=user.email, template_prefix="password_reset", context=context)
 
 
@@ -145,7 +151,8 @@ def reset_password(*, request, user, password):
     """
     user.set_password(password)
     user.email_verified = bool(user.email)
-    user.save()
+    with transaction.atomic(), signals.password_reset():  # the save records it (accounts.audit_log)
+        user.save()
     username = lockout.attempted_username(request, {"username": user.get_username()})
     reset_login_failures(ip=lockout.client_ip(request), username=username)
     return user
@@ -205,5 +212,7 @@ def set_active(*, user, active):
     if user.is_active == active:
         return False
     user.is_active = active
-    user.save(update_fields=["is_active"])
+    with transaction.atomic():
+        user.save(update_fields=["is_active"])
+        audit.record(event=events.USER_ENABLED if active else events.USER_DISABLED, subject=user)
     return True

@@ -16,6 +16,7 @@ from django.dispatch import Signal
 password_changed = Signal()
 
 _changing_request = ContextVar("identity_password_change_request", default=None)
+_resetting = ContextVar("identity_password_reset", default=False)
 
 
 @contextmanager
@@ -27,6 +28,21 @@ def password_change_by(request):
         yield
     finally:
         _changing_request.reset(token)
+
+
+@contextmanager
+def password_reset():
+    """accounts.flows.reset_password wraps its save in this: the change is a reset (a link
+    mailed to the user), recorded in the audit log as such."""
+    token = _resetting.set(True)
+    try:
+        yield
+    finally:
+        _resetting.reset(token)
+
+
+def is_password_reset():
+    return _resetting.get()
 
 
 def announce_password_change(sender, instance, created, **kwargs):

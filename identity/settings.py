@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "audit",
     "accounts",
     "accounts.mfa",
     "rbac",
@@ -117,6 +118,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "sso.middleware.SSOSessionMiddleware",
+    # Gives audit events recorded during a request its client IP, user agent and user.
+    "audit.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a refused login into the lockout page, which then
@@ -474,6 +477,12 @@ OAUTH2_PROVIDER = {
 # W002 the password grant (opt-in per client, oauth.validators.Validator.validate_grant_type),
 # W008 http redirect URIs (loopback only, oauth.models.redirect_uri_problem).
 SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W002", "oauth2_provider.W008"]
+
+# --- Audit log ----------------------------------------------------------------------------
+# Security events are kept this many days, then `manage.py purge_expired` deletes them (0: kept).
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+# Also record every token issued and refreshed (one INSERT per token request when on).
+AUDIT_TOKEN_EVENTS = env.bool("AUDIT_TOKEN_EVENTS", default=False)
 
 # --- REST framework -----------------------------------------------------------------------
 REST_FRAMEWORK = {

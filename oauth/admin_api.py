@@ -1,7 +1,8 @@
 """`GET /api/admin/dashboard`: what an operator glances at first (admin or operator role).
 
-It counts rows of three apps (accounts' users, sso's sessions, oauth's clients and tokens), so
-it lives here, the highest of them; rbac only provides the permission class.
+It counts rows of three apps (accounts' users, sso's sessions, oauth's clients and tokens) and
+shows the newest security events (audit), so it lives here, the highest of them; rbac only
+provides the permission class.
 """
 
 from datetime import timedelta
@@ -13,8 +14,11 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from audit import api as audit_api
+from audit.models import SecurityEvent
 from rbac import permissions as perms
 from rbac.drf import HasPermission, HasRole
+from sso.admin_api import subs_of
 from sso.models import SSOSession
 
 from .models import AccessToken, Client
@@ -43,4 +47,17 @@ class DashboardView(APIView):
         return [*(cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES), SessionAuthentication()]
 
     def get(self, request):
-        return Response({**dashboard_counts(), "generated_at": timezone.now()})
+        return Response(
+            {**dashboard_counts(), "recent_security_events": recent_events(), "generated_at": timezone.now()}
+        )
+
+
+RECENT_EVENTS = 10
+
+
+def recent_events(*, limit=RECENT_EVENTS):
+    """The newest security events (two queries: the events, their users' subs); the audit log
+    itself is `GET /api/audit/`."""
+    rows = list(SecurityEvent.objects.order_by("-created_at", "-id")[:limit])
+    context = {"subs": subs_of(audit_api.user_ids(rows))}
+    return audit_api.SecurityEventSerializer(rows, many=True, context=context).data

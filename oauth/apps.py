@@ -8,7 +8,7 @@ class OAuthConfig(AppConfig):
 
     def ready(self):
         from corsheaders.signals import check_request_enabled
-        from django.db.models.signals import post_delete
+        from django.db.models.signals import post_delete, post_save
 
         from accounts import login_context
         from core import purge as purgers
@@ -16,7 +16,7 @@ class OAuthConfig(AppConfig):
         from sso.signals import sessions_ended
 
         from . import checks, connected_apps, cors, display, purge, receivers  # noqa: F401  (checks register themselves)
-        from .models import AccessToken
+        from .models import AccessToken, Client
 
         login_context.register(display.login_context)
         sessions_ended.connect(
@@ -25,6 +25,8 @@ class OAuthConfig(AppConfig):
         post_delete.connect(
             receivers.forget_deleted_access_token, sender=AccessToken, dispatch_uid="oauth.forget_deleted_access_token"
         )
+        post_save.connect(receivers.record_client_saved, sender=Client, dispatch_uid="oauth.audit_client_saved")
+        post_delete.connect(receivers.record_client_deleted, sender=Client, dispatch_uid="oauth.audit_client_deleted")
         check_request_enabled.connect(cors.allow_registered_origin, dispatch_uid="oauth.cors.allow_registered_origin")
         purgers.register("oauth.grants", purge.purge_grants)
         purgers.register("oauth.tokens", purge.purge_tokens)

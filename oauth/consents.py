@@ -19,6 +19,9 @@ from urllib.parse import urlsplit
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+import audit
+from audit import events
+
 from .models import Consent, is_loopback_host
 
 
@@ -56,16 +59,24 @@ def remember(*, user, client, scopes, now=None):
         if consent is None:
             try:
                 with transaction.atomic():  # a savepoint: a concurrent approval may insert first
-                    return Consent.objects.create(
+                    consent = Consent.objects.create(
                         user=user, client=client, scopes=_join(scopes), created_at=now, updated_at=now
                     )
+                    _record_granted(user, client, scopes)
+                    return consent
             except IntegrityError:
                 consent = Consent.objects.select_for_update().get(user=user, client=client)
         if not scopes <= consent.scope_set:
+            _record_granted(user, client, scopes - consent.scope_set)
             consent.scopes = _join(consent.scope_set | scopes)
             consent.updated_at = now
             consent.save(update_fields=["scopes", "updated_at"])
         return consent
+
+
+def _record_granted(user, client, scopes):
+    detail = {"scope": _join(scopes)}
+    audit.record(event=events.CONSENT_GRANTED, actor=user, client_id=client.client_id, detail=detail)
 
 
 def forget(*, user, client):

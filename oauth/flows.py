@@ -13,6 +13,8 @@ from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.settings import oauth2_settings
 
+import audit
+from audit import events
 from sso import flows as sso_flows
 
 from . import backchannel, connected_apps, consents, ended_sessions, kek, keys
@@ -77,7 +79,7 @@ def create_client(
         client.full_clean(exclude=["client_id", "client_secret", "user", "authorization_grant_type"])
     except ValidationError as exc:
         raise ClientError(exc.message_dict) from exc
-    client.save()
+    client.save()  # recorded in the audit log by oauth.receivers.record_client_saved
     return client, secret
 
 
@@ -123,6 +125,8 @@ def revoke_app_access(*, user, client):
         targets = {client: _sids_held(user=user, client=client)} if client.backchannel_logout_uri else {}
         refresh, access, codes = ended_sessions.revoke_rows(Q(user=user, application=client))
         consents.forget(user=user, client=client)
+        detail = {"refresh_tokens": refresh, "access_tokens": access, "grants": codes}
+        audit.record(event=events.CONSENT_REVOKED, actor=user, client_id=client.client_id, detail=detail)
         outbox = backchannel.enqueue(subject=user.subject, targets=targets, everywhere=True)
         if outbox:
             transaction.on_commit(partial(backchannel.deliver_soon, outbox), robust=True)
@@ -256,8 +260,13 @@ def rotate_signing_keys(*, now=None, force=False):
         if upcoming is None:
             created = _create_key(SigningKey.State.NEXT, now).kid
         rewrapped = _rewrap_keys()
+        result = KeyRotation(
+            created=created, activated=activated, retired=retired, deleted=deleted, rewrapped=rewrapped
+        )
+        if result.changed:
+            audit.record(event=events.SIGNING_KEY_ROTATED, detail={**vars(result), "forced": force})
     keys.expire()
-    return KeyRotation(created=created, activated=activated, retired=retired, deleted=deleted, rewrapped=rewrapped)
+    return result
 
 
 def import_signing_key(*, pem, activate=False, now=None):
@@ -282,5 +291,6 @@ def import_signing_key(*, pem, activate=False, now=None):
             SigningKey.objects.filter(state=SigningKey.State.NEXT).delete()
         row = keys.new_stored_key(key, state=state, now=now)
         row.save()
+        audit.record(event=events.SIGNING_KEY_IMPORTED, detail={"kid": row.kid, "state": state})
     keys.expire()
     return row

@@ -18,6 +18,8 @@ from django.utils import timezone
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
+import audit
+from audit import events
 from sso import revocation
 
 from . import context, flows
@@ -88,6 +90,14 @@ class AuthorizationCodes:
         if not claimed:
             log.warning("Authorization code replayed for client %s; revoking its tokens", client.client_id)
             flows.revoke_token_family(family=grant.token_family)
+            audit.record(
+                event=events.CODE_REPLAYED,
+                actor=None,
+                subject=grant.user,
+                client_id=client.client_id,
+                outcome=events.FAILURE,
+                detail={"family": str(grant.token_family) if grant.token_family else None},
+            )
             return False
         if grant.is_expired() or not grant.user.is_active:
             return False

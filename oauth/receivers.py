@@ -3,6 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
+import audit
+from audit import events
 from sso import revocation
 
 from . import ended_sessions
@@ -24,3 +26,24 @@ def forget_deleted_access_token(sender, instance, using, **kwargs):
     if instance.jti and instance.expires > timezone.now():
         jti = instance.jti
         transaction.on_commit(lambda: revocation.forget_token(jti), using=using, robust=True)
+
+
+def record_client_saved(sender, instance, created, raw=False, update_fields=None, **kwargs):
+    """`post_save` of a Client (create_client, seed_clients, the admin): the audit log's
+    client.created / client.secret_rotated / client.changed (never the secret: only fields)."""
+    if raw:
+        return
+    if created:
+        event = events.CLIENT_CREATED
+    elif update_fields and "client_secret" in update_fields:
+        event = events.CLIENT_SECRET_ROTATED
+    else:
+        event = events.CLIENT_CHANGED
+    detail = {"name": instance.name, "client_type": instance.client_type, "grant_types": instance.grant_types}
+    if update_fields:
+        detail["fields"] = sorted(name for name in update_fields if name != "client_secret")
+    audit.record(event=event, client_id=instance.client_id, detail=detail)
+
+
+def record_client_deleted(sender, instance, **kwargs):
+    audit.record(event=events.CLIENT_DELETED, client_id=instance.client_id, detail={"name": instance.name})

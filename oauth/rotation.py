@@ -20,6 +20,8 @@ from oauth2_provider.models import refresh_token_expire_timedelta
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
+import audit
+from audit import events
 from sso import revocation
 
 from . import context
@@ -86,7 +88,7 @@ class RefreshTokenRotation:
         # query, and comparing the client by id (DOT reads the user and the client again
         # through the foreign keys).
         rt = find(refresh_token)
-        if rt is None or not self._refresh_token_usable(rt):
+        if rt is None or not self._refresh_token_usable(rt, client):
             return False
         request.user = rt.user
         # The token as presented: under hashed storage the row holds none (DOT does the same).
@@ -103,7 +105,7 @@ class RefreshTokenRotation:
         ctx.token_family = rt.token_family
         return True
 
-    def _refresh_token_usable(self, rt):
+    def _refresh_token_usable(self, rt, client):
         """DOT's rules: a revoked token only within the grace period and only if it was
         superseded (else its reuse revokes the family); a live one only with its access token
         and within REFRESH_TOKEN_EXPIRE_SECONDS of that token's expiry."""
@@ -113,6 +115,14 @@ class RefreshTokenRotation:
             if grace_expired or not AccessToken.objects.filter(source_refresh_token=rt).exists():
                 if oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION and rt.token_family:
                     RefreshToken.revoke_family(rt.token_family)
+                    audit.record(
+                        event=events.REFRESH_TOKEN_REUSED,
+                        actor=None,
+                        subject=rt.user,
+                        client_id=getattr(client, "client_id", ""),
+                        outcome=events.FAILURE,
+                        detail={"family": str(rt.token_family)},
+                    )
                 return False
             return True
         until = usable_until(rt)

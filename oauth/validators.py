@@ -21,13 +21,16 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import router, transaction
 from django.utils import timezone
+from oauth2_provider.models import revoke_access_token
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
+import audit
 from accounts import lockout
 from accounts.claims import user_claims
 from accounts.mfa import flows as mfa_flows
+from audit import events
 from rbac.claims import CLAIM_SCOPES as RBAC_CLAIM_SCOPES
 from sso import revocation
 
@@ -42,7 +45,7 @@ from .claims import (
 )
 from .grants import AuthorizationCodes
 from .jws import ID_TOKEN_TYPE, sign
-from .models import AccessToken, IDToken, RefreshToken
+from .models import AccessToken, IDToken, RefreshToken, token_checksum
 from .protocol import SINGLE_WRITE_GRANTS
 from .rotation import RefreshTokenRotation
 from .tokens import rbac_claims_of
@@ -128,6 +131,12 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
 
     # --- token rows -----------------------------------------------------------------------
     def save_bearer_token(self, token, request, *args, **kwargs):
+        saved = self._save_bearer_token_rows(token, request, *args, **kwargs)
+        if settings.AUDIT_TOKEN_EVENTS:  # off by default: the token endpoint's statement budget
+            _record_token(request)
+        return saved
+
+    def _save_bearer_token_rows(self, token, request, *args, **kwargs):
         if request.grant_type in SINGLE_WRITE_GRANTS:
             # One INSERT, atomic by itself: no transaction here nor in the view (autocommit).
             return self._save_bearer_token(token, request, *args, **kwargs)
@@ -186,6 +195,32 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
         return refresh_token
 
     # --- bearer tokens at DOT's protected views -------------------------------------------
+    # --- revocation (RFC 7009) -------------------------------------------------------------
+    def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
+        """DOT 3.4.1's revocation (only the calling client's tokens, RFC 7009 2.1; the hinted
+        type first, then the other; an access token's refresh token too), reading each token
+        with its user in the same query, so that the audit event names whose token it was."""
+        client = getattr(request, "client", None)
+        if getattr(client, "pk", None) is None:
+            return
+        lookup = {"token_checksum": token_checksum(token), "application_id": client.pk}
+        order = (RefreshToken, AccessToken) if token_type_hint == "refresh_token" else (AccessToken, RefreshToken)
+        for model in order:
+            found = list(model.objects.filter(**lookup).select_related("user"))
+            if found:
+                break
+        for row in found:
+            if isinstance(row, AccessToken):
+                revoke_access_token(row)
+                kind = "access"
+            else:
+                row.revoke()
+                kind = "refresh"
+            detail = {"type": kind, "jti": getattr(row, "jti", None) or None}
+            audit.record(
+                event=events.TOKEN_REVOKED, actor=None, subject=row.user, client_id=client.client_id, detail=detail
+            )
+
     def validate_bearer_token(self, token, scopes, request):
         from .resource import BearerError, authenticate_bearer
 
@@ -271,3 +306,16 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
             expires=datetime.fromtimestamp(claims["exp"], tz=UTC),
         )
         return signed
+
+
+def _record_token(request):
+    """AUDIT_TOKEN_EVENTS: one event per token response (the client acted; the user, if any, is
+    the subject). Costs its INSERT and nothing else: no lookup, the request's user is loaded."""
+    refreshed = request.grant_type == "refresh_token"
+    audit.record(
+        event=events.TOKEN_REFRESHED if refreshed else events.TOKEN_ISSUED,
+        actor=None,
+        subject=request.user,
+        client_id=request.client.client_id,
+        detail={"grant_type": request.grant_type, "scope": " ".join(request.scopes or ())},
+    )

@@ -3,7 +3,10 @@ rbac.flows, the admin's inline and forms, a shell — ends in `roles_changed` pe
 
 from django.contrib.auth import get_user_model
 
-from .models import Role, RoleAssignment
+import audit
+from audit import events
+
+from .models import Permission, Role, RoleAssignment
 from .signals import roles_changed
 
 CHANGES = {"post_add", "post_remove", "post_clear"}
@@ -16,6 +19,8 @@ def _announce(users):
 
 def assignment_saved(sender, instance, created, raw=False, **kwargs):
     if not raw:
+        if created:
+            audit.record(event=events.ROLE_ASSIGNED, subject=instance.user, detail={"roles": [instance.role.name]})
         _announce([instance.user])
 
 
@@ -25,6 +30,7 @@ def assignment_deleted(sender, instance, origin=None, **kwargs):
         return
     user = get_user_model().objects.filter(pk=instance.user_id).first()
     if user is not None:
+        audit.record(event=events.ROLE_REMOVED, subject=user, detail={"roles": _role_names([instance.role_id])})
         _announce([user])
 
 
@@ -41,7 +47,23 @@ def users_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
         users = get_user_model().objects.filter(pk__in=pk_set or ())
     else:
         users = [instance]
+    users = list(users)  # read once, for the audit log and the announcement
+    _record_holdings(instance, action, pk_set, users)
     _announce(users)
+
+
+def _record_holdings(instance, action, pk_set, users):
+    event = events.ROLE_ASSIGNED if action == "post_add" else events.ROLE_REMOVED
+    if isinstance(instance, Role):
+        roles = [instance.name]
+    else:
+        roles = None if action == "post_clear" else _role_names(pk_set)
+    for user in users:
+        audit.record(event=event, subject=user, detail={"roles": roles} if roles is not None else {"all": True})
+
+
+def _role_names(pks):
+    return sorted(Role.objects.filter(pk__in=pks or ()).values_list("name", flat=True)) or [str(pk) for pk in pks]
 
 
 def permissions_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
@@ -55,7 +77,21 @@ def permissions_changed(sender, instance, action, reverse, model, pk_set, **kwar
         users = getattr(instance, "_rbac_before_clear", [])
     else:
         users = _holders_of_roles(_roles(instance, reverse, pk_set))
+    _record_permissions(instance, reverse, action, pk_set)
     _announce(users)
+
+
+def _record_permissions(instance, reverse, action, pk_set):
+    """One event per change of what a role grants (not one per holder)."""
+    change = action.removeprefix("post_")
+    if reverse:  # permission.roles.add(...): this permission, those roles
+        detail = {"permissions": [instance.codename], "change": change}
+        names = None if pk_set is None else _role_names(pk_set)
+        detail["roles"] = names if names is not None else "all"
+    else:
+        codenames = Permission.objects.filter(pk__in=pk_set or ()).values_list("codename", flat=True)
+        detail = {"roles": [instance.name], "change": change, "permissions": sorted(codenames) if pk_set else "all"}
+    audit.record(event=events.ROLE_PERMISSIONS_CHANGED, subject=None, detail=detail)
 
 
 def permission_deleted(sender, instance, **kwargs):

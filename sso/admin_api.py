@@ -22,9 +22,10 @@ from rest_framework.views import APIView
 
 from accounts import flows as accounts
 from accounts.serializers import RegistrationSerializer
+from audit import api as audit_api
 from rbac import flows as rbac
 from rbac import permissions as perms
-from rbac.drf import HasPermission, caller_permissions
+from rbac.drf import HasPermission, HasRole, caller_permissions
 from rbac.models import Role
 
 from . import flows
@@ -176,3 +177,37 @@ class UserLogoutView(AdminAPIView):
     def post(self, request, sub):
         flows.logout_everywhere(user=self.manageable(sub), why="logged out everywhere by an operator")
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- The audit log ------------------------------------------------------------------------
+
+
+def subs_of(user_ids):
+    """{user id: sub} of the users still there (the audit log keeps ids, not foreign keys)."""
+    return dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "subject"))
+
+
+class AuditEventListView(AdminAPIView):
+    """`GET /api/audit/?type=…&user=<sub>&username=…&client=<client_id>&outcome=…&since=…&until=…`:
+    security events, newest first, by cursor (`next` / `previous` links; `page_size` up to 200).
+    `type` may repeat or be comma-separated; `since` (inclusive) and `until` (exclusive) are ISO
+    8601 date-times with an offset. 400 for an unknown type or a malformed time.
+
+    For the `admin` and `auditor` roles, and whoever holds `audit.view` (rbac.permissions). It
+    lives here, not in audit (the bottom of the dependency order), because it needs rbac's
+    permission classes and the users' `sub` (accounts); audit provides the filters and the
+    serializer (audit.api)."""
+
+    read_permission = HasRole(perms.ADMIN, perms.AUDITOR) | HasPermission(perms.AUDIT_VIEW)
+    http_method_names = ["get", "head", "options"]
+
+    def get(self, request):
+        filters = audit_api.EventFilters.parse(request.query_params)
+        user_id = None
+        if sub := request.query_params.get("user"):
+            # An unknown sub matches nothing (not a 404: a deleted user's events stay, by username).
+            user_id = get_user_model().objects.filter(subject=sub[:64]).values_list("pk", flat=True).first() or 0
+        pages = audit_api.EventPages()
+        page = pages.paginate_queryset(audit_api.filtered(filters, user_id=user_id), request, view=self)
+        context = {"subs": subs_of(audit_api.user_ids(page))}
+        return pages.get_paginated_response(audit_api.SecurityEventSerializer(page, many=True, context=context).data)

@@ -6,6 +6,7 @@ urlpatterns = [
     path("sessions/", api.SessionListView.as_view(), name="api-sessions"),
     path("sessions/logout-all", api.LogoutAllView.as_view(), name="api-sessions-logout-all"),
     path("sessions/<uuid:public_id>", api.SessionView.as_view(), name="api-session"),
+    path("audit/", admin_api.AuditEventListView.as_view(), name="api-audit"),
     path("admin/users/", admin_api.UserListView.as_view(), name="api-admin-users"),
     path("admin/users/<str:sub>", admin_api.UserView.as_view(), name="api-admin-user"),
     path(

@@ -14,7 +14,9 @@ from django.contrib.auth import SESSION_KEY
 from django.db import transaction
 from django.utils import timezone
 
+import audit
 from accounts.stages import AMR_REQUEST_ATTRIBUTE
+from audit import events
 from core import client_ip
 
 from . import revocation
@@ -159,7 +161,8 @@ def end_browser_session(*, request, user):
     """`user_logged_out`: end the SSO session bound to this browser, if any."""
     sid = current_sid(request)
     if sid and user is not None:
-        _end(user=user, sessions=SSOSession.objects.filter(user=user, sid=sid), everywhere=False, why="logout")
+        sessions = SSOSession.objects.filter(user=user, sid=sid)
+        _end(user=user, sessions=sessions, everywhere=False, why="logout", event=events.LOGOUT, actor=user)
 
 
 def end_session(*, user, session_id):
@@ -168,7 +171,8 @@ def end_session(*, user, session_id):
     Raises SSOSession.DoesNotExist when `user` has no such session (another user's included).
     """
     session = SSOSession.objects.get(user=user, public_id=session_id)
-    _end(user=user, sessions=SSOSession.objects.filter(pk=session.pk), everywhere=False, why="ended by request")
+    sessions = SSOSession.objects.filter(pk=session.pk)
+    _end(user=user, sessions=sessions, everywhere=False, why="ended by request", event=events.SESSION_ENDED)
     return session
 
 
@@ -178,7 +182,7 @@ def logout_everywhere(*, user, except_sid=None, why="logout everywhere"):
     sessions = SSOSession.objects.filter(user=user)
     if except_sid:
         sessions = sessions.exclude(sid=except_sid)
-    return _end(user=user, sessions=sessions, everywhere=True, why=why)
+    return _end(user=user, sessions=sessions, everywhere=True, why=why, event=events.LOGOUT_EVERYWHERE)
 
 
 def bump_not_before(*, user, why="not-before moved"):
@@ -190,13 +194,16 @@ def bump_not_before(*, user, why="not-before moved"):
     return not_before
 
 
-def _end(*, user, sessions, everywhere, why):
+def _end(*, user, sessions, everywhere, why, event, actor=audit.FROM_REQUEST):
     with transaction.atomic():
         now = timezone.now()
         ended = list(sessions.filter(revoked_at__isnull=True).select_for_update().values_list("sid", "public_id"))
         sids = [sid for sid, _ in ended]
         SSOSession.objects.filter(sid__in=sids, revoked_at__isnull=True).update(revoked_at=now)
         not_before = _move_not_before(user, now) if everywhere else None
+        if sids or everywhere:
+            detail = {"reason": why, "sessions": [str(public_id) for _, public_id in ended]}
+            audit.record(event=event, actor=actor, subject=user, detail=detail)
         if sids or everywhere:
             transaction.on_commit(lambda: _announce(user, sids, not_before), robust=True)
     for _, public_id in ended:

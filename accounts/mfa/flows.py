@@ -16,6 +16,9 @@ from django.utils.crypto import salted_hmac
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+import audit
+from audit import events
+
 from . import recovery_codes, signals, totp
 
 log = logging.getLogger(__name__)
@@ -94,6 +97,7 @@ def confirm_totp(*, user, code):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             codes = _replace_recovery_codes(user)
+            audit.record(event=events.MFA_ENABLED, actor=user, detail={"method": "totp"})
     if refusal is not None:
         raise refusal  # after the commit: the failure count stays
     signals.mfa_enabled.send(sender=confirm_totp, user=user, method="totp")
@@ -107,6 +111,7 @@ def regenerate_recovery_codes(*, user):
         if not TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).exists():
             raise MFAError("Set up an authenticator app first.")
         codes = _replace_recovery_codes(user)
+        audit.record(event=events.RECOVERY_CODES_REGENERATED, actor=user)
     log.info("Recovery codes regenerated for user %s.", user.pk)
     return codes
 
@@ -120,6 +125,8 @@ def disable(*, user, by, reason="disabled by the user"):
     with transaction.atomic():
         removed = TOTPDevice.objects.filter(user=user).delete()[0]
         removed += StaticDevice.objects.filter(user=user).delete()[0]
+        if removed:
+            audit.record(event=events.MFA_DISABLED, actor=by, subject=user, detail={"reason": reason})
     if removed:
         signals.mfa_disabled.send(sender=disable, user=user, by=by, reason=reason)
         log.info("Two-factor authentication removed for user %s by user %s (%s).", user.pk, by.pk, reason)
@@ -158,9 +165,16 @@ def verify(*, user, code):
         if device is None:
             raise MFAError("Two-factor authentication is not set up.")
         refusal = _check_totp(device, code)
+        if refusal is not None:
+            detail = _why(refusal)
+            audit.record(event=events.MFA_FAILED, actor=None, subject=user, outcome=events.FAILURE, detail=detail)
     if refusal is not None:
         raise refusal  # after the commit: the failure count stays
     return "totp"
+
+
+def _why(refusal):
+    return {"method": "totp", "throttled": isinstance(refusal, Throttled)}
 
 
 def _check_totp(device, code):
@@ -196,8 +210,11 @@ def _use_recovery_code(user, code):
         if deleted:
             device.throttle_reset(commit=True)
             remaining = device.token_set.count()
+            audit.record(event=events.RECOVERY_CODE_USED, actor=user, detail={"remaining": remaining})
         else:
             device.throttle_increment(commit=True)
+            detail = {"method": "recovery_code", "throttled": False}
+            audit.record(event=events.MFA_FAILED, actor=None, subject=user, outcome=events.FAILURE, detail=detail)
     if not deleted:
         raise MFAError(WRONG_RECOVERY_CODE)
     signals.recovery_code_used.send(sender=verify, user=user, remaining=remaining)

@@ -286,10 +286,11 @@ def test_a_successful_login_costs_the_check_and_its_transaction(user, django_ass
     """10 statements before axes. Now also: the lockout check (one aggregate) in a transaction
     (SAVEPOINT and RELEASE here, BEGIN and COMMIT in production) and, on PostgreSQL, the
     advisory lock. Nothing is written for a login without earlier failures. And the login stages
-    (accounts.stages): the two-factor stage asks whether the user has a device (one EXISTS)."""
+    (accounts.stages): the two-factor stage asks whether the user has a device (one EXISTS).
+    And the audit log's login.succeeded event (one INSERT)."""
     browser = csrf_browser()
     token = csrf_token(browser.get(LOGIN))
-    with django_assert_num_queries(14 + (connection.vendor == "postgresql")):
+    with django_assert_num_queries(15 + (connection.vendor == "postgresql")):
         response = browser.post(LOGIN, {"username": user.username, "password": PASSWORD, "csrfmiddlewaretoken": token})
     assert response.status_code == 302
 

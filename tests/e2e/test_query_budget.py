@@ -11,8 +11,9 @@ all; code exchange 5 (grant, client, claim the grant, insert access and refresh 
 token with its access token and user; claim it and clear its pointer to its access token in
 one UPDATE; delete that access token in one DELETE; insert the new pair) plus the session and
 the user's not-before; introspection 2 (3 for a refresh token) plus the session and the
-not-before; revocation 8. In production (bench/sqlcount.py, BEGIN and COMMIT counted, the fast
-path warm): client credentials 2, code exchange with `openid` 8, refresh 8 (6 data statements).
+not-before; revocation 9 (the audit log's token.revoked INSERT included). In production
+(bench/sqlcount.py, BEGIN and COMMIT counted, the fast path warm): client credentials 2, code
+exchange with `openid` 8, refresh 8 (6 data statements).
 
 Validating an access token (/api/me and every API): with Redis, one MGET and no SQL at all
 (the token, its session and the user's not-before are all known to Redis); /api/me then reads
@@ -51,7 +52,7 @@ BUDGET = {
     # The revocation check alone, and /api/me, at steady state (tokens issued and seen once).
     "bearer_check": 0 if os.environ.get("REDIS_URL") else 3,
     "api_me": 1 if os.environ.get("REDIS_URL") else 3,
-    "revoke_access_token": 10,
+    "revoke_access_token": 11,  # 10, and the audit log's token.revoked event
 }
 TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
 # What the revocation store reads when its fast path does not know the session or not-before.
@@ -69,6 +70,14 @@ def test_client_credentials_budget(service, django_assert_max_num_queries):
     with django_assert_max_num_queries(BUDGET["client_credentials"]):
         response = post_token({"grant_type": "client_credentials"}, auth=creds(service))
     assert response.status_code == 200
+
+
+def test_client_credentials_with_token_events_costs_one_insert_more(service, settings, django_assert_max_num_queries):
+    settings.AUDIT_TOKEN_EVENTS = True  # off by default: the budget above holds without it
+    with django_assert_max_num_queries(BUDGET["client_credentials"] + 1) as ctx:
+        response = post_token({"grant_type": "client_credentials"}, auth=creds(service))
+    assert response.status_code == 200
+    assert shape(ctx.captured_queries[-1]["sql"]) == "INSERT audit_securityevent"
 
 
 @pytest.mark.rfc("6749", "4.1.3")
