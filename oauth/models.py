@@ -55,7 +55,11 @@ def redirect_uri_problem(uri):
     """Why a redirect URI may not be registered (BCP 2.1, RFC 6749 3.1.2), or None."""
     if any(c in uri for c in "*\\ ") or any(ord(c) < 0x20 for c in uri):
         return "must not contain wildcards, backslashes, spaces or control characters"
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        return "is not a URL (an unclosed [ of an IPv6 host, or a port that is not a number)"
     if "#" in uri:
         return "must not contain a fragment"
     if parts.scheme == "https":

@@ -103,6 +103,9 @@ def test_public_client_has_no_secret():
         "https://user:pass@app.example.com/cb",
         "https:///cb",
         "https://app.example.com/c b",
+        "https://[::1/cb",
+        "https://app.example.com:port/cb",
+        "https://app.example.com:99999/cb",
     ],
 )
 def test_bad_redirect_uris_refused(uri):
