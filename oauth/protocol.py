@@ -11,7 +11,6 @@ endpoints, the authorization endpoint and RP-initiated logout.
 """
 
 import base64
-import binascii
 import functools
 import json
 import logging
@@ -84,6 +83,8 @@ def request_problem(request):
     if problem is not None:
         return oauth_error("invalid_request", problem)
     basic_id = basic_client_id(request)
+    if basic_id == "":
+        return oauth_error("invalid_client", "Malformed HTTP Basic credentials.", status=401)
     if basic_id is not None and "client_secret" in params:
         return oauth_error("invalid_request", "Use one client authentication method, not two.")
     if basic_id is not None and params.get("client_id", basic_id) != basic_id:
@@ -92,15 +93,21 @@ def request_problem(request):
 
 
 def basic_client_id(request):
-    """The client_id of an HTTP Basic Authorization header (RFC 6749 2.3.1), or None."""
+    """The client_id of an HTTP Basic Authorization header (RFC 6749 2.3.1), None without one,
+    or "" when it is malformed: not ASCII, not base64, not UTF-8 once decoded, or no colon
+    between client_id and secret (`request_problem` answers 401 invalid_client then)."""
     scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     if scheme.lower() != "basic":
         return None
     try:
-        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return ""  # malformed: authentication will fail with invalid_client
-    return unquote_plus(decoded.partition(":")[0])
+        # A str with a non-ASCII character makes b64decode raise ValueError (not binascii.Error).
+        decoded = base64.b64decode(credentials.strip().encode("ascii"), validate=True).decode("utf-8")
+    except (ValueError, UnicodeError):  # binascii.Error and UnicodeDecodeError are ValueErrors
+        return ""
+    client_id, colon, _ = decoded.partition(":")
+    if not colon:
+        return ""
+    return unquote_plus(client_id)
 
 
 def protocol_endpoint(view=None, *, atomic=True):
@@ -118,7 +125,11 @@ def protocol_endpoint(view=None, *, atomic=True):
     def wrapped(request, *args, **kwargs):
         problem = request_problem(request)
         if problem is not None:
-            return _no_store(problem)
+            if _client_authentication_failed(problem):  # malformed Basic credentials
+                refusal = client_throttle.failed(request, None)
+                if refusal is not None:
+                    return _no_store(_throttled(refusal))
+            return _no_store(_client_challenge(problem))
         if (refusal := client_throttle.blocked(request)) is not None:
             return _no_store(_throttled(refusal))
         try:

@@ -65,6 +65,15 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
             return False
         return super()._check_secret(provided_secret, stored_secret)
 
+    def _authenticate_basic_auth(self, request):
+        # DOT catches binascii.Error from b64decode, but a str with a non-ASCII character
+        # raises a plain ValueError (UnicodeEncodeError inside): a failed authentication, not
+        # a 500, whoever calls (the protocol views refuse such a header before DOT sees it).
+        try:
+            return super()._authenticate_basic_auth(request)
+        except ValueError:
+            return False
+
     def _load_application(self, client_id, request):
         # Client ids from HTTP Basic are not covered by the views' NUL check, and PostgreSQL
         # refuses a NUL in a string parameter (a DatabaseError, so a 503). No client id

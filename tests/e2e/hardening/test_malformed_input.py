@@ -1,6 +1,8 @@
 """Hostile unauthenticated input answers 4xx, never 500 (issue 15, item 1; SECURITY.md
 "Malformed input and errors")."""
 
+import base64
+
 import pytest
 import requests
 
@@ -40,3 +42,29 @@ def test_form_with_non_utf8_charset_is_4xx_live(live_server):
                     timeout=10,
                 )
                 assert response.status_code < 500, (url, charset, response.status_code)
+
+
+BAD_BASIC = [
+    b"Basic \xc3\xb1xyz",  # "ñ" in UTF-8: not base64's alphabet, and not ASCII
+    b"Basic \xf1",  # "ñ" in Latin-1
+    b"Basic " + base64.b64encode(b"\xff\xfe:secret"),  # decodes to bytes that are not UTF-8
+    b"Basic " + base64.b64encode(b"no-colon"),  # RFC 6749 2.3.1: client_id ":" secret
+    b"Basic ===",
+]
+
+
+@pytest.mark.rfc("6749", "5.2")
+@pytest.mark.django_db(transaction=True)
+def test_malformed_basic_credentials_are_401_invalid_client_live(live_server):
+    for endpoint in ("/oauth/token/", "/oauth/introspect/", "/oauth/revoke/"):
+        for header in BAD_BASIC:
+            response = requests.post(
+                live_server.url + endpoint,
+                data={"grant_type": "client_credentials", "token": "x"},
+                headers={"Authorization": header},
+                timeout=10,
+            )
+            assert response.status_code == 401, (endpoint, header, response.status_code)
+            assert response.json()["error"] == "invalid_client"
+            assert response.headers["WWW-Authenticate"].startswith("Basic ")
+            assert response.headers["Cache-Control"] == "no-store"
