@@ -219,7 +219,22 @@ class AuthorizationView(ServerMixin, dot_views.AuthorizationView):
         # A consent form loaded before a forced re-login was asked for is not an answer to it.
         if self.needs_login(None):
             return self.handle_no_permission()
+        problem = protocol.parameter_problem(request.POST)
+        if problem is not None:
+            return self.render_error(problem)
         return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        # DOT loads the answer's client with .get(): a client_id that no consent page showed
+        # (a forged or stale form) was a DoesNotExist, a 500. It is the error page, as for the
+        # GET, never a redirect (no redirect_uri is verified without a client).
+        if not Client.objects.filter(client_id=form.cleaned_data["client_id"]).exists():
+            return self.render_error("Invalid client_id parameter value.")
+        return super().form_valid(form)
+
+    def form_invalid(self, form):
+        # Our consent page always posts a complete form: anything else is the error page.
+        return self.render_error("The consent answer is incomplete.")
 
     def needs_login(self, max_age):
         session = self.request.session
