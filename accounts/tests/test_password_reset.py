@@ -214,6 +214,7 @@ def test_a_link_of_a_disabled_user_is_refused(browser, user):
     [
         (NEW, NEW + "x", b"The two password fields didn"),
         ("short", "short", b"This password is too short"),
+        ("qz7-Lw4!xPv", "qz7-Lw4!xPv", b"at least 12 characters"),  # OWASP ASVS 2.1.1
         ("password", "password", b"This password is too common"),
     ],
 )

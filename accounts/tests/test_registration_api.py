@@ -47,6 +47,16 @@ def test_weak_password_refused(client, password):
 
 
 @pytest.mark.django_db
+def test_passwords_under_12_characters_refused(client):
+    # OWASP ASVS 2.1.1: at least 12 characters; an 11-character password that no other rule
+    # refuses (not common, not numeric, not like the username) is too short.
+    response = register(client, password="qz7-Lw4!xPv")
+    assert response.status_code == 400
+    assert "at least 12 characters" in response.json()["password"][0]
+    assert register(client, password="qz7-Lw4!xPv9").status_code == 201
+
+
+@pytest.mark.django_db
 def test_password_over_256_characters_refused(client):
     response = register(client, password=secrets.token_urlsafe(200)[:257])
     assert response.status_code == 400
