@@ -199,7 +199,7 @@ class Gunicorn:
 
     def stop(self):
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signal.SIGQUIT)  # gunicorn's quick shutdown
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
