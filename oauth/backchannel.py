@@ -215,7 +215,7 @@ _wakeup = threading.Condition(_lock)
 
 
 def deliver_soon(ids):
-    """After the commit that wrote outbox rows `ids`: attempt them now, in a worker thread.
+    """After the commit that wrote outbox rows `ids`: attempt them now, each in a worker thread.
 
     Called through transaction.on_commit. When the connection is still inside a transaction
     (only tests capturing on-commit callbacks do that), another thread could not see the
@@ -223,7 +223,10 @@ def deliver_soon(ids):
     """
     if not ids or connection.in_atomic_block:
         return
-    _submit(list(ids))
+    # One task per row: a client that hangs holds one worker for at most the timeout, and the
+    # other clients of the same logout are not queued behind it.
+    for pk in ids:
+        _submit([pk])
 
 
 def _submit(ids):

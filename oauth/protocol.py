@@ -20,6 +20,8 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooMa
 from django.db import DatabaseError, transaction
 from django.http import JsonResponse
 
+from core.errors import RETRY_AFTER_SECONDS, UNAVAILABLE_DESCRIPTION
+
 from . import client_throttle
 
 log = logging.getLogger(__name__)
@@ -140,10 +142,8 @@ def protocol_endpoint(view=None, *, atomic=True):
                 response = view(request, *args, **kwargs)
         except DatabaseError:
             log.exception("Database error at %s", request.path)
-            response = oauth_error(
-                "temporarily_unavailable", "The server cannot complete this request now; retry later.", status=503
-            )
-            response["Retry-After"] = "5"
+            response = oauth_error("temporarily_unavailable", UNAVAILABLE_DESCRIPTION, status=503)
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         if _client_authentication_failed(response):
             refusal = client_throttle.failed(request, basic_client_id(request) or request.POST.get("client_id"))
             if refusal is not None:

@@ -1,0 +1,187 @@
+"""Fault injection (issue 15): the server under test runs as production does (gunicorn,
+DEBUG=false) on a PostgreSQL and a Redis of its own, which the tests stop, slow down, empty
+and roll back while it serves (services.py). They need only the PostgreSQL 15 binaries and
+redis-server, not DATABASE_URL or REDIS_URL: they run, the same, in both of CI's passes.
+
+One world for the whole folder (started once, ~5 s): each test uses its own users, so that
+what one test revokes does not change what another sees.
+"""
+
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from base64 import urlsafe_b64encode
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from conftest import REQUIRE_SERVICES
+
+from . import services
+from .flows import Browser, OAuthClient
+
+# The server's knobs for these scenarios: short windows, so that "at most this long" is
+# measured in seconds.
+REVOCATION_WINDOW_SECONDS = 4
+STATEMENT_TIMEOUT_MS = 1500
+BACKCHANNEL_TIMEOUT_SECONDS = 4
+
+
+@pytest.fixture(scope="session")
+def faults(tmp_path_factory):
+    missing = services.missing_binaries()
+    if missing:
+        reason = f"fault injection needs {', '.join(missing)} (apt-get install postgresql redis-server)"
+        if REQUIRE_SERVICES:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    world = World()
+    try:
+        world.start()
+        yield world
+    finally:
+        world.destroy()
+
+
+class World:
+    def __init__(self):
+        self.pg = services.PrivatePostgres()
+        self.redis = services.PrivateRedis()
+        self.hanging = HangingReceiver()
+        self.receiver = RecordingReceiver()
+        self.server = None
+        self._next_user = 0
+
+    def start(self):
+        self.pg.start()
+        with self.pg.connect("postgres") as conn:
+            conn.execute("CREATE DATABASE identity")
+        self.redis.start()
+        self.server = services.Gunicorn(server_environment(self.pg.url("identity"), self.redis.url))
+        options = {"backchannel": {"hanging": self.hanging.url, "good": self.receiver.url}}
+        seeded = subprocess.run(  # noqa: S603 (our own interpreter and module)
+            [sys.executable, "-m", "tests.faults.seed", json.dumps(options)],
+            cwd=services.ROOT,
+            env=self.server.env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert seeded.returncode == 0, seeded.stderr[-3000:]
+        self.data = json.loads(seeded.stdout.strip().splitlines()[-1])
+        self.server.start()
+
+    @property
+    def url(self):
+        return self.server.url
+
+    def new_user(self):
+        """A user no other test has touched."""
+        username = self.data["users"][self._next_user]
+        self._next_user += 1
+        return username
+
+    def browser(self, username=None):
+        return Browser(self.url).login(username or self.new_user())
+
+    def client(self, name="web"):
+        data = self.data["web"] if name == "web" else self.data["backchannel"][name]
+        return OAuthClient(self.url, data["client_id"], data["secret"])
+
+    def sql(self, query, params=()):
+        with self.pg.connect() as conn:
+            return conn.execute(query, params).fetchall()
+
+    def destroy(self):
+        for part in (self.server, self.redis, self.pg):
+            if part is not None:
+                part.destroy()
+        self.hanging.stop()
+        self.receiver.stop()
+
+
+def server_environment(database_url, redis_url):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ")
+    return {
+        **{name: os.environ[name] for name in keep if name in os.environ},
+        "PYTHONUNBUFFERED": "1",
+        "DJANGO_SETTINGS_MODULE": "identity.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": urlsafe_b64encode(os.urandom(40)).decode(),
+        "KEY_ENCRYPTION_KEYS": urlsafe_b64encode(os.urandom(32)).decode(),
+        "SIGNING_KEY": pem.decode(),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        # Plain HTTP on the loopback: the cookies cannot be Secure here.
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "VAR_DIR": str(services.Path(services.tempfile.gettempdir()) / f"identity-faults-var-{os.getpid()}"),
+        "DATABASE_STATEMENT_TIMEOUT_MS": str(STATEMENT_TIMEOUT_MS),
+        "SSO_REVOCATION_CACHE_SECONDS": str(REVOCATION_WINDOW_SECONDS),
+        "BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS": str(BACKCHANNEL_TIMEOUT_SECONDS),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+# --- Back-channel logout receivers ------------------------------------------------------------
+
+
+class HangingReceiver:
+    """Accepts connections and never answers: a relying party that hangs."""
+
+    def __init__(self):
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/backchannel-logout"
+        self.accepted = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return  # stopped
+            self.accepted.append((time.monotonic(), conn))  # held open, never answered
+
+    def stop(self):
+        self.sock.close()
+        for _, conn in self.accepted:
+            conn.close()
+
+
+class RecordingReceiver:
+    """Answers 200 and records each logout token it receives, with the time it arrived."""
+
+    def __init__(self):
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's spelling)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                received.append((time.monotonic(), body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/backchannel-logout"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
