@@ -232,9 +232,11 @@ def test_per_client_lifetimes_and_audience_cost_nothing(flow, make_client, user)
         id_token_lifetime=300,
         audience=["https://a.example"],
     )
-    _statements(flow)  # this process meets the user's session and not-before once
+    tuned_flow = Flow(user, client, secret)
+    for each in (flow, tuned_flow):
+        _statements(each)  # this process meets each browser's session and the not-before once
     _, default = _statements(flow)
-    tuned, statements = _statements(Flow(user, client, secret))
+    tuned, statements = _statements(tuned_flow)
     assert tuned["expires_in"] == 120
     assert statements == default
     pair = make_client(name="Tuned service", grant_types=["client_credentials"], access_token_lifetime=90)
