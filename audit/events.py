@@ -26,6 +26,7 @@ CLIENT_CREATED = "client.created"
 CLIENT_CHANGED = "client.changed"
 CLIENT_SECRET_ROTATED = "client.secret_rotated"
 CLIENT_DELETED = "client.deleted"
+CLIENT_AUTH_LOCKED_OUT = "client.auth_locked_out"
 SIGNING_KEY_ROTATED = "signing_key.rotated"
 SIGNING_KEY_IMPORTED = "signing_key.imported"
 TOKEN_ISSUED = "token.issued"
@@ -61,6 +62,7 @@ DESCRIPTIONS = {
     CLIENT_CHANGED: "Client changed",
     CLIENT_SECRET_ROTATED: "Client secret rotated",
     CLIENT_DELETED: "Client deleted",
+    CLIENT_AUTH_LOCKED_OUT: "Client authentication locked out",
     SIGNING_KEY_ROTATED: "Signing key rotated",
     SIGNING_KEY_IMPORTED: "Signing key imported",
     TOKEN_ISSUED: "Token issued",

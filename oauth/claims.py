@@ -31,6 +31,11 @@ def authentication_context(amr):
     return amr, ACR_MFA if SECOND_FACTOR_METHODS & set(amr) else ACR_PASSWORD
 
 
+# check_claims' `audience` for a caller that answers for every API (introspection, RFC 7662:
+# the resource server that asks checks `aud` in the answer).
+ANY_AUDIENCE = object()
+
+
 class InvalidToken(Exception):
     """The token is not a valid access token of ours; the message is safe to show."""
 
@@ -137,7 +142,9 @@ def check_claims(claims, *, audience, now=None):
         raise InvalidToken("The access token was issued by someone else.")
     aud = claims.get("aud")
     audiences = aud if isinstance(aud, list) else [aud]
-    if audience not in audiences:
+    if not audiences or not all(isinstance(a, str) and a for a in audiences):
+        raise InvalidToken("The access token has no valid aud.")
+    if audience is not ANY_AUDIENCE and audience not in audiences:
         raise InvalidToken("The access token is not meant for this API.")
     for name in ("exp", "iat"):
         if not isinstance(claims.get(name), int) or isinstance(claims.get(name), bool):

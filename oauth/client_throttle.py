@@ -34,6 +34,8 @@ from django.core.cache import caches
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
+import audit
+from audit import events
 from core import client_ip
 from sso.revocation import redis_client
 
@@ -90,10 +92,30 @@ def failed(request, client_id):
     if not over:
         return None
     end = (index + 1) * window
+    _record_lockouts(request, client_id, ip, index, window, counts, limits)
     if ip and _key("ip", ip, index) in over:
         _remember(ip, end)
     log.warning("Client authentication refused: %d failures in this window (limit reached).", max(counts.values()))
     return Refusal(max(1, math.ceil(end - now)))
+
+
+def _record_lockouts(request, client_id, ip, index, window, counts, limits):
+    """The audit log's client.auth_locked_out, once per lockout: by the failure that first went
+    over a limit in this window. The count is shared by every process, so exactly one request
+    sees it at limit + 1; the failures after it are not recorded again."""
+    kinds = {_key("ip", ip, index): "ip"} if ip else {}
+    if client_id:
+        kinds[_key("client", client_id, index)] = "client_id"
+    for key, kind in kinds.items():
+        if counts[key] == limits[key] + 1:
+            audit.record(
+                event=events.CLIENT_AUTH_LOCKED_OUT,
+                request=request,
+                actor=None,
+                client_id=client_id or "",
+                outcome=events.FAILURE,
+                detail={"by": kind, "limit": limits[key], "window_seconds": window},
+            )
 
 
 def reset():

@@ -8,7 +8,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.settings import oauth2_settings
@@ -50,9 +50,14 @@ def create_client(
     policy_uri="",
     tos_uri="",
     require_pkce=True,
+    access_token_lifetime=None,
+    refresh_token_lifetime=None,
+    id_token_lifetime=None,
+    audience=(),
 ):
     """Register a client. Returns (client, secret): the plaintext secret, shown once (None
-    for a public client). Only the secret's keyed hash is stored."""
+    for a public client). Only the secret's keyed hash is stored. Lifetimes (seconds) and
+    `audience` (the access tokens' `aud`) left out are the server's settings."""
     from django.core.exceptions import ValidationError
 
     secret = None if public else generate_client_secret()
@@ -73,6 +78,10 @@ def create_client(
         policy_uri=policy_uri,
         tos_uri=tos_uri,
         require_pkce=require_pkce,
+        access_token_lifetime=access_token_lifetime,
+        refresh_token_lifetime=refresh_token_lifetime,
+        id_token_lifetime=id_token_lifetime,
+        audience=" ".join(audience),
         client_secret=secret or "",
     )
     try:
@@ -176,7 +185,14 @@ class KeyRotation:
 
 def retired_key_retention():
     """How long a retired key stays published: until every token it signed has expired."""
-    longest = max(oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS, oauth2_settings.ID_TOKEN_EXPIRE_SECONDS)
+    # Clients may have lifetimes of their own (Client.access_token_lifetime, id_token_lifetime).
+    own = Client.objects.aggregate(access=Max("access_token_lifetime"), id=Max("id_token_lifetime"))
+    longest = max(
+        oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS,
+        oauth2_settings.ID_TOKEN_EXPIRE_SECONDS,
+        own["access"] or 0,
+        own["id"] or 0,
+    )
     # Plus the leeway verifiers allow on `exp`, plus the cache window during which another
     # process may still sign with the key after it was retired.
     return timedelta(seconds=longest + LEEWAY_SECONDS + settings.SIGNING_KEY_CACHE_SECONDS)

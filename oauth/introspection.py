@@ -10,7 +10,7 @@ from django.utils import timezone
 from sso import revocation
 
 from . import rotation, tokens
-from .claims import InvalidToken, authentication_context
+from .claims import ANY_AUDIENCE, InvalidToken, authentication_context, id_token_audiences
 from .models import AccessToken, RefreshToken, token_checksum
 
 INACTIVE = {"active": False}
@@ -19,6 +19,13 @@ INACTIVE = {"active": False}
 def _visible_to(caller, client):
     """A client sees its own tokens; a resource server (can_introspect_any) sees all."""
     return client is not None and (caller.can_introspect_any or client.pk == caller.pk)
+
+
+def _audience_known(claims, client):
+    """The token is for this server's APIs or for an audience its client is configured with
+    (Client.audience); the resource server asking checks that `aud` names it (RFC 7662 4)."""
+    accepted = {settings.ACCESS_TOKEN_AUDIENCE, *client.audience.split()}
+    return bool(accepted & set(id_token_audiences(claims)))
 
 
 def _user_ok(user):
@@ -43,8 +50,10 @@ def _access(token, checksum, caller):
     if not (_visible_to(caller, row.application) and _user_ok(row.user)) or row.is_expired():
         return True, INACTIVE
     try:
-        claims = tokens.verify_access_token_cached(token)
+        claims = tokens.verify_access_token_cached(token, audience=ANY_AUDIENCE)
     except InvalidToken:
+        return True, INACTIVE
+    if not _audience_known(claims, row.application):
         return True, INACTIVE
     if not revocation.is_token_acceptable(
         jti=claims["jti"],
@@ -86,7 +95,7 @@ def _refresh(token, checksum, caller):
         return False, INACTIVE
     # The token endpoint's rules (oauth.rotation): an orphan or an expired token is inactive,
     # and so is one whose session ended or that the user's not-before passed.
-    expires = rotation.usable_until(row)
+    expires = rotation.usable_until(row, row.application)
     if not (_visible_to(caller, row.application) and _user_ok(row.user)) or expires is None:
         return True, INACTIVE
     if expires <= timezone.now() or not rotation.session_allows(row):

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models, router, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -32,6 +33,11 @@ _DOT_GRANT = {
     "password": AbstractApplication.GRANT_PASSWORD,
 }
 MIN_PLAINTEXT_SECRET_LENGTH = 32
+# Bounds of a per-client token lifetime (seconds): at least a minute (clock leeway is 60 s);
+# access and ID tokens at most a day, refresh tokens at most a year.
+MIN_TOKEN_LIFETIME = 60
+MAX_ACCESS_TOKEN_LIFETIME = 24 * 3600
+MAX_REFRESH_TOKEN_LIFETIME = 365 * 24 * 3600
 # Links and the logo the login and consent pages show; the same URL rules as redirect URIs.
 DISPLAY_URI_FIELDS = ("logo_uri", "client_uri", "policy_uri", "tos_uri")
 
@@ -109,6 +115,20 @@ def origin_problem(origin):
     return None
 
 
+def audience_problem(audience):
+    """Why `audience` cannot be an access token audience, or None: an absolute URI (an API's
+    identifier, as RFC 8707 resource indicators are) without a fragment. Pure."""
+    try:
+        parts = urlsplit(audience)
+    except ValueError:
+        return "is not a URI"
+    if not parts.scheme or not (parts.netloc or parts.path) or "#" in audience:
+        return "must be an absolute URI without a fragment (e.g. https://api.example.com)"
+    if any(ord(c) < 0x21 or c in '"\\' for c in audience):
+        return "must not contain spaces, quotes, backslashes or control characters"
+    return None
+
+
 def client_id_problem(client_id):
     """Why `client_id` cannot be used, or None.
 
@@ -176,8 +196,50 @@ class Client(AbstractApplication):
         ),
     )
 
+    # Per-client token lifetimes and audience; empty means the server-wide setting.
+    access_token_lifetime = models.PositiveIntegerField(
+        "access token lifetime (seconds)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_TOKEN_LIFETIME), MaxValueValidator(MAX_ACCESS_TOKEN_LIFETIME)],
+        help_text="Empty: the server's ACCESS_TOKEN_EXPIRE_SECONDS.",
+    )
+    refresh_token_lifetime = models.PositiveIntegerField(
+        "refresh token lifetime (seconds)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_TOKEN_LIFETIME), MaxValueValidator(MAX_REFRESH_TOKEN_LIFETIME)],
+        help_text=(
+            "How long a refresh token stays usable after its access token expires (it is rotated on "
+            "every use). Empty: the server's REFRESH_TOKEN_EXPIRE_SECONDS."
+        ),
+    )
+    id_token_lifetime = models.PositiveIntegerField(
+        "ID token lifetime (seconds)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_TOKEN_LIFETIME), MaxValueValidator(MAX_ACCESS_TOKEN_LIFETIME)],
+        help_text="Empty: the server's ID_TOKEN_EXPIRE_SECONDS.",
+    )
+    audience = models.CharField(
+        "access token audience",
+        max_length=500,
+        blank=True,
+        help_text=(
+            "Space-separated: the APIs (resource servers) this client's access tokens are for, their "
+            "`aud` claim. Empty: this server's own APIs (ACCESS_TOKEN_AUDIENCE). A token whose audience "
+            "leaves ACCESS_TOKEN_AUDIENCE out is refused by this server's own APIs and UserInfo."
+        ),
+    )
+
     class Meta(AbstractApplication.Meta):
         verbose_name = "client"
+
+    @property
+    def access_token_audience(self):
+        """The access tokens' `aud`: one string, or a list when there are several (RFC 9068 2.2)."""
+        audiences = self.audience.split() or [settings.ACCESS_TOKEN_AUDIENCE]
+        return audiences[0] if len(audiences) == 1 else audiences
 
     @property
     def pkce_required(self):
@@ -256,6 +318,9 @@ class Client(AbstractApplication):
         for field in DISPLAY_URI_FIELDS:
             if (uri := getattr(self, field)) and (problem := redirect_uri_problem(uri)):
                 errors[field] = problem
+        problems = [f"{aud}: {p}" for aud in self.audience.split() if (p := audience_problem(aud))]
+        if problems:
+            errors["audience"] = problems
         unknown_scopes = set(self.allowed_scopes.split()) - set(settings.OAUTH_SCOPES)
         if unknown_scopes:
             errors["allowed_scopes"] = f"Unknown scopes: {' '.join(sorted(unknown_scopes))}."

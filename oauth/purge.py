@@ -22,7 +22,7 @@ def purge_grants(*, now, batch_size):
 def purge_tokens(*, now, batch_size):
     """Refresh tokens past their lifetime (revoked ones too, once a replay could no longer be
     told from an unknown token), then expired access and ID tokens nothing points to."""
-    stale = now - rotation.lifetime()  # a live token is usable that long past its access token
+    stale = now - rotation.longest_lifetime()  # a live token is usable that long past its access token
     refresh = RefreshToken.objects.filter(Q(revoked__lt=stale) | Q(access_token__expires__lt=stale))
     deleted = delete_in_batches(refresh, batch_size=batch_size)
     # Without the collector (signals, SET_NULL, instances): see expired_access_tokens.

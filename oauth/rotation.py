@@ -12,7 +12,7 @@ rotation (the validator hooks of `RefreshTokenRotation`, mixed into oauth.valida
 from datetime import timedelta
 
 from django.db import router
-from django.db.models import F
+from django.db.models import F, Max
 from django.db.models.signals import post_delete, pre_delete
 from django.utils import timezone
 from oauth2_provider.exceptions import FatalClientError
@@ -25,23 +25,32 @@ from audit import events
 from sso import revocation
 
 from . import context
-from .models import AccessToken, RefreshToken, token_checksum
+from .models import AccessToken, Client, RefreshToken, token_checksum
 
 # A refresh token outlives its access token by REFRESH_TOKEN_EXPIRE_SECONDS; unset, by this.
 UNBOUNDED_LIFETIME = timedelta(days=3650)
 
 
-def lifetime():
-    """How long a refresh token stays usable after its access token expires."""
+def lifetime(client=None):
+    """How long a refresh token of `client` stays usable after its access token expires: the
+    client's own refresh_token_lifetime, else REFRESH_TOKEN_EXPIRE_SECONDS."""
+    if client is not None and client.refresh_token_lifetime:
+        return timedelta(seconds=client.refresh_token_lifetime)
     return refresh_token_expire_timedelta() or UNBOUNDED_LIFETIME
 
 
-def usable_until(rt):
-    """When the unrevoked refresh token `rt` stops being usable; None for an orphan (its
-    access token was deleted out of band), which never is."""
+def longest_lifetime():
+    """The longest lifetime() of any client (what the purge may assume; one query)."""
+    longest = Client.objects.aggregate(longest=Max("refresh_token_lifetime"))["longest"]
+    return max(lifetime(), timedelta(seconds=longest or 0))
+
+
+def usable_until(rt, client=None):
+    """When the unrevoked refresh token `rt` (of `client`, by default its application) stops
+    being usable; None for an orphan (its access token was deleted out of band), which never is."""
     if rt.access_token is None:
         return None
-    return rt.access_token.expires + lifetime()
+    return rt.access_token.expires + lifetime(client or rt.application)
 
 
 def session_allows(rt):
@@ -125,7 +134,9 @@ class RefreshTokenRotation:
                     )
                 return False
             return True
-        until = usable_until(rt)
+        if client is None or rt.application_id != client.pk:
+            return False  # validate_refresh_token refuses it too; its lifetime is the client's
+        until = usable_until(rt, client)
         return until is not None and until > timezone.now()
 
     def _rotate(self, rt, token, request):

@@ -6,6 +6,7 @@ only, S256-only PKCE and the same custom validators, applied by `_restrict_code_
 authorization-code grant object each server holds.
 """
 
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2 import Server as OAuthlibServer
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid import Server as OpenIDServer
@@ -89,6 +90,24 @@ def _no_downgrade(validator):
     return check
 
 
+def _per_client_lifetime(default):
+    """oauthlib's `token_expires_in`: the client's access token lifetime (Client.
+    access_token_lifetime), else `default` (ACCESS_TOKEN_EXPIRE_SECONDS). No I/O: the client
+    is loaded by then."""
+
+    def expires_in(request):
+        if own := getattr(request.client, "access_token_lifetime", None):
+            return own
+        return default(request) if callable(default) else default
+
+    return expires_in
+
+
+def _lifetime_kwargs(kwargs):
+    default = kwargs.get("token_expires_in") or oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS
+    return {**kwargs, "token_expires_in": _per_client_lifetime(default)}
+
+
 def _restrict_code_grant(grant):
     """S256-only PKCE and our checks on an oauthlib (OAuth 2.0) authorization-code grant."""
     # A missing code_challenge_method defaults to "plain" in oauthlib: refused with it.
@@ -108,7 +127,7 @@ class Server(OAuthlibServer):
     """
 
     def __init__(self, request_validator, *args, **kwargs):
-        super().__init__(request_validator, *args, **kwargs)
+        super().__init__(request_validator, *args, **_lifetime_kwargs(kwargs))
         _restrict_code_grant(self.auth_grant)
         self._response_types = {"code": self.auth_grant}
         self._grant_types = {
@@ -129,7 +148,7 @@ class OIDCServer(OpenIDServer):
     """
 
     def __init__(self, request_validator, *args, **kwargs):
-        super().__init__(request_validator, *args, **kwargs)
+        super().__init__(request_validator, *args, **_lifetime_kwargs(kwargs))
         _restrict_code_grant(self.auth_grant)
         _restrict_code_grant(self.openid_connect_auth.proxy_target)
         self._response_types = {"code": self.auth_grant_choice}

@@ -31,7 +31,7 @@ def signed_access_token(request, refresh_token=False):
     amr, acr = authentication_context(ctx.amr) if user else (None, None)
     claims = access_token_claims(
         issuer=settings.ISSUER,
-        audience=settings.ACCESS_TOKEN_AUDIENCE,
+        audience=client.access_token_audience,
         client_id=client.client_id,
         # A client's subject is its client_id; a user's is a UUID, so they cannot collide.
         subject=user.subject if user else client.client_id,
@@ -82,27 +82,28 @@ def opaque_refresh_token(request):
 _verified = LRU(VERIFIED_CACHE_SIZE)  # sha256(token) -> (kid, claims); the claims are never handed out
 
 
-def verify_access_token_cached(token):
-    """verify_access_token(token) for our API audience, remembering a success (see above).
+def verify_access_token_cached(token, *, audience=None):
+    """verify_access_token(token) for `audience` (by default our API audience; ANY_AUDIENCE
+    for introspection), remembering a success (see above).
 
     Returns a fresh copy of the claims on every call; raises InvalidToken exactly when
     verify_access_token would.
     """
     if not looks_like_jwt(token) or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
-        return verify_access_token(token)  # malformed: raises, and nothing is remembered
+        return verify_access_token(token, audience=audience)  # malformed: raises, and nothing is remembered
     digest = hashlib.sha256(token.encode("ascii")).digest()
     entry = _verified.get(digest)
     if entry is not None:
         kid, claims = entry
         if keys.verification_key(kid) is not None:
             try:
-                check_claims(claims, audience=settings.ACCESS_TOKEN_AUDIENCE)
+                check_claims(claims, audience=audience or settings.ACCESS_TOKEN_AUDIENCE)
             except InvalidToken:
                 pass  # expired since (say): forget it; the full check below gives the answer
             else:
                 return dict(claims)
         _verified.discard(digest)
-    kid, claims = _verify_access_token(token)
+    kid, claims = _verify_access_token(token, audience=audience)
     _verified.put(digest, (kid, claims))
     return dict(claims)
 

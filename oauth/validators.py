@@ -292,7 +292,7 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
             issuer=settings.ISSUER,
             client_id=request.client.client_id,
             subject=request.user.subject,
-            lifetime=oauth2_settings.ID_TOKEN_EXPIRE_SECONDS,
+            lifetime=request.client.id_token_lifetime or oauth2_settings.ID_TOKEN_EXPIRE_SECONDS,
             auth_time=numeric_date(ctx.auth_time),
             amr=amr,
             acr=acr,

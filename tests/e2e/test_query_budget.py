@@ -206,3 +206,40 @@ def test_revocation_budget(flow, django_assert_max_num_queries):
     tokens = flow.tokens()
     with django_assert_max_num_queries(BUDGET["revoke_access_token"]):
         assert revoke(tokens["access_token"], (flow.client.client_id, flow.secret)).status_code == 200
+
+
+def _statements(flow):
+    """The statements of a code exchange with `openid`, and of a refresh, for `flow`'s client."""
+    code, verifier = flow.code(scope="openid profile")
+    with CaptureQueriesContext(connection) as exchange:
+        response = flow.exchange(code, verifier)
+    assert response.status_code == 200, response.content
+    with CaptureQueriesContext(connection) as refresh:
+        assert flow.refresh(response.json()["refresh_token"]).status_code == 200
+    return response.json(), [shape(q["sql"]) for q in exchange.captured_queries + refresh.captured_queries]
+
+
+@pytest.mark.rfc("9068", "2.2")
+def test_per_client_lifetimes_and_audience_cost_nothing(flow, make_client, user):
+    """A client's own lifetimes and audience are read from the client row already loaded: the
+    same statements as for a client with the server's settings."""
+    from conftest import Flow
+
+    client, secret = make_client(
+        name="Tuned",
+        access_token_lifetime=120,
+        refresh_token_lifetime=600,
+        id_token_lifetime=300,
+        audience=["https://a.example"],
+    )
+    tuned_flow = Flow(user, client, secret)
+    for each in (flow, tuned_flow):
+        _statements(each)  # this process meets each browser's session and the not-before once
+    _, default = _statements(flow)
+    tuned, statements = _statements(tuned_flow)
+    assert tuned["expires_in"] == 120
+    assert statements == default
+    pair = make_client(name="Tuned service", grant_types=["client_credentials"], access_token_lifetime=90)
+    with CaptureQueriesContext(connection) as captured:
+        assert post_token({"grant_type": "client_credentials"}, auth=creds(pair)).json()["expires_in"] == 90
+    assert [shape(q["sql"]) for q in captured.captured_queries] == ["SELECT oauth_client", "INSERT oauth_accesstoken"]

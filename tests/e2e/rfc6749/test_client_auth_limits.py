@@ -141,3 +141,38 @@ def test_the_counters_live_on_redis_for_one_window(service, clock):
         assert redis.get(key) == b"1"
         assert 0 < redis.ttl(key) <= 300
     assert service[0].client_id.encode() not in b"".join(keys)  # hashed
+
+
+def _lockout_events():
+    from audit.models import SecurityEvent
+
+    return list(SecurityEvent.objects.filter(event="client.auth_locked_out").order_by("pk"))
+
+
+def test_a_client_lockout_is_recorded_once_in_the_audit_log(service, clock):
+    client_id = service[0].client_id
+    for i in range(3):
+        wrong(client_id, ip=f"203.0.113.{i + 10}")
+    assert _lockout_events() == []  # at the limit, not over it
+    for i in range(4):  # over it: only the first of these starts the lockout
+        assert_throttled(wrong(client_id, ip=f"203.0.113.{i + 30}"))
+    [event] = _lockout_events()
+    assert event.client_id == client_id and event.outcome == "failure"
+    assert event.ip_address == "203.0.113.30" and event.actor_id is None
+    assert event.detail == {"by": "client_id", "limit": 3, "window_seconds": 300}
+    assert "wrong secret" not in str(event.detail)
+    clock.now += 300  # the next window: a new lockout is a new event
+    for i in range(4):
+        wrong(client_id, ip=f"203.0.113.{i + 50}")
+    assert len(_lockout_events()) == 2
+
+
+def test_an_ip_lockout_is_recorded_once_in_the_audit_log(service):
+    for i in range(5):
+        wrong(f"guess-{i}")
+    assert_throttled(wrong("guess-5"))
+    assert_throttled(wrong("guess-6"))  # refused before authentication: not counted again
+    assert_throttled(right(service))
+    events = _lockout_events()
+    assert [e.detail["by"] for e in events] == ["ip"]
+    assert events[0].ip_address == "203.0.113.1" and events[0].client_id == "guess-5"
