@@ -153,6 +153,12 @@ def make_user(db):
 
 
 @pytest.fixture
+def password_grant_enabled(settings):
+    """The deprecated password grant turned on (OAUTH_PASSWORD_GRANT_ENABLED, off by default)."""
+    settings.OAUTH_PASSWORD_GRANT_ENABLED = True
+
+
+@pytest.fixture
 def make_client(db):
     """create_client with test defaults; returns (client, secret)."""
 

@@ -58,6 +58,42 @@ def register_user(*, username, email, password):
     return user
 
 
+def sign_up(*, username, email, password):
+    """Self-registration (the sign-up form, `POST /api/users/`), which never says whether
+    `email` already has an account: the same checks, the same work and the same answer either
+    way (issue 15). The account is created without an address; the address joins it when its
+    owner follows the link mailed there (verify_email). When an account already has it, that
+    account's owner is mailed instead ("someone tried to register with your address"), and the
+    new account simply has no address. A taken username is still refused: usernames are the
+    public, chosen login names (and `preferred_username`), and say nothing about addresses."""
+    User = get_user_model()
+    errors = {}
+    if User.objects.filter(username__iexact=username).exists():
+        errors["username"] = ["A user with that username already exists."]
+    try:
+        password_validation.validate_password(password, user=User(username=username, email=email))
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    if errors:
+        raise RegistrationError(errors)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, email="", password=password)
+    except IntegrityError:
+        raise RegistrationError({"username": ["A user with that username already exists."]}) from None
+    holders = list(User.objects.filter(email__iexact=email))
+    for owner in (holder for holder in holders if holder.is_active):
+        context = {
+            "user": owner,
+            "login_url": mail.absolute_url("accounts:login"),
+            "reset_url": mail.absolute_url("accounts:password-reset"),
+        }
+        mail.send(to=owner.email, template_prefix="registration_attempt", context=context)
+    if not holders:
+        send_verification_email(user=user, email=email)
+    return user
+
+
 def ensure_user(*, username, email, password):
     """The user called `username` (case-insensitive), created with `email` and `password` if
     there is none; an existing user is left as it is. Returns (user, created).
@@ -74,14 +110,17 @@ def ensure_user(*, username, email, password):
 # --- Email verification ----------------------------------------------------------------------
 
 
-def send_verification_email(*, user):
-    """Mail `user` a link that verifies their current address; False when there is nothing to
-    verify (no address, or already verified)."""
-    if not user.email or user.email_verified:
+def send_verification_email(*, user, email=None):
+    """Mail `user` a link that verifies their current address (or `email`, the address given at
+    sign-up, which joins the account when verified); False when there is nothing to verify (no
+    address, or already verified)."""
+    address = email or user.email
+    if not address or (user.email_verified and not email):
         return False
-    url = mail.absolute_url("accounts:verify-email", token=verification.make_token(user))
+    url = mail.absolute_url("accounts:verify-email", token=verification.make_token(user, email=address))
     hours = max(1, settings.EMAIL_VERIFICATION_TIMEOUT // 3600)
-    mail.send(to=user.email, template_prefix="verify_email", context={"user": user, "url": url, "hours": hours})
+    context = {"user": user, "email": address, "url": url, "hours": hours}
+    mail.send(to=address, template_prefix="verify_email", context=context)
     return True
 
 
@@ -94,9 +133,15 @@ def verify_email(*, token):
     user = verification.user_for_token(token)
     if not user.email_verified:
         User = get_user_model()
-        with transaction.atomic():
-            if User.objects.filter(pk=user.pk, email=user.email).update(email_verified=True):
-                audit.record(event=events.EMAIL_VERIFIED, subject=user, detail={"email": user.email})
+        pending = getattr(user, "email_pending", False)
+        # A sign-up's address joins the account now, if the account still has none.
+        current = User.objects.filter(pk=user.pk, email="" if pending else user.email)
+        try:
+            with transaction.atomic():
+                if current.update(email=user.email, email_verified=True):
+                    audit.record(event=events.EMAIL_VERIFIED, subject=user, detail={"email": user.email})
+        except IntegrityError:  # another account took the address since
+            raise verification.InvalidToken from None
         user.email_verified = True
     return user
 

@@ -277,6 +277,10 @@ def profile(request):
     return render(request, "accounts/profile.html", {"form": form}, status=400 if form.errors else 200)
 
 
+# The same note whether or not the address already has an account (flows.sign_up).
+SIGN_UP_NOTE = "We sent a message to {email}: follow its link to add the address to your account."
+
+
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
@@ -290,13 +294,14 @@ def register(request):
         return render(request, "accounts/register.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         try:
-            user = flows.register_user(**form.cleaned_data)
+            user = flows.sign_up(**form.cleaned_data)
         except flows.RegistrationError as exc:
-            for field, messages in exc.errors.items():
-                for message in messages:
+            for field, errors in exc.errors.items():
+                for message in errors:
                     form.add_error(field, message)
         else:
             auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.info(request, SIGN_UP_NOTE.format(email=form.cleaned_data["email"]))
             return HttpResponseRedirect(reverse(settings.LOGIN_REDIRECT_URL))
     return render(request, "accounts/register.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -317,10 +322,12 @@ class RegistrationAPIView(APIView):
         details = dict(serializer.validated_data)
         with_totp = details.pop("totp")
         try:
-            user = flows.register_user(**details)
+            user = flows.sign_up(**details)
         except flows.RegistrationError as exc:
             return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
-        body = UserSerializer(user).data
+        # The address asked for, which joins the account once verified (flows.sign_up): the
+        # same answer whether or not another account has it.
+        body = {**UserSerializer(user).data, "email": details["email"]}
         if with_totp:
             # An unconfirmed device: confirmed later with POST /api/me/totp/verify.
             body["totp"] = mfa_api.enrolment_data(mfa_flows.enrolment(mfa_flows.start_totp(user=user)))

@@ -428,6 +428,10 @@ OAUTH_SCOPES = {
     "mfa": "Set up or remove two-factor authentication on your account",
 }
 OAUTH_EXPLICIT_SCOPES = {"permissions", "mfa"}
+# The resource owner password credentials grant, which RFC 9700 2.4 says MUST NOT be used: off
+# unless the operator turns it on (then only for clients whose grant_types list `password`;
+# oauth.W002 warns while any does). Off, it is unsupported_grant_type and out of discovery.
+OAUTH_PASSWORD_GRANT_ENABLED = env.bool("OAUTH_PASSWORD_GRANT_ENABLED", default=False)
 OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "oauth.validators.Validator",
     "ACCESS_TOKEN_GENERATOR": "oauth.tokens.signed_access_token",

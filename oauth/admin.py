@@ -7,7 +7,13 @@ from oauth2_provider.models import revoke_access_token
 from core.admin import ReadOnlyAdminMixin
 
 from . import flows
-from .models import BackchannelLogout, Client, Consent, SigningKey
+from .models import GRANT_TYPES, BackchannelLogout, Client, Consent, SigningKey
+
+PASSWORD_GRANT_WARNING = (
+    "This client has the password grant, which is deprecated (RFC 9700 2.4: it MUST NOT be used). "
+    "It works only while OAUTH_PASSWORD_GRANT_ENABLED is on; move the client to the authorization "
+    "code flow and remove it."
+)
 
 # django-oauth-toolkit registers these classes itself (see the *_ADMIN_CLASS settings).
 
@@ -40,6 +46,11 @@ class ClientAdmin(admin.ModelAdmin):
     )
     actions = ["rotate_secret"]
     help_texts = {
+        "grant_types": (
+            f"Space-separated, from: {', '.join(GRANT_TYPES)}. "
+            "The password grant is deprecated (RFC 9700 2.4: MUST NOT be used): it works only while "
+            "OAUTH_PASSWORD_GRANT_ENABLED is on; move such clients to the authorization code flow."
+        ),
         "allowed_origins": (
             "Public browser apps only: the origins (scheme://host[:port], no path; https, or http on "
             "loopback) whose scripts may call the token, revocation, userinfo and API endpoints (CORS). "
@@ -72,6 +83,8 @@ class ClientAdmin(admin.ModelAdmin):
             self.message_user(request, f"Client secret (shown once): {secret}", messages.WARNING)
         else:
             super().save_model(request, obj, form, change)
+        if obj.allows_grant("password"):
+            self.message_user(request, PASSWORD_GRANT_WARNING, messages.WARNING)
 
 
 class AccessTokenAdmin(admin.ModelAdmin):

@@ -3,10 +3,12 @@
 from django.conf import settings
 from django.contrib.auth.hashers import get_hasher, get_hashers
 from django.core.checks import Error, Warning, register
+from django.db import DatabaseError
 from oauth2_provider.settings import oauth2_settings
 
 from . import kek, keys
 from .hashers import ClientSecretHasher
+from .models import Client
 
 
 @register()
@@ -90,3 +92,32 @@ def approval_prompt_check(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def password_grant_check(app_configs, **kwargs):
+    # RFC 9700 2.4: the password grant MUST NOT be used. It stays for an operator who needs it,
+    # but never silently: while any client lists it, every check says so (whether the grant is
+    # on or not: off, those clients are refused it). Before `migrate` there is no table.
+    try:
+        holders = sorted(
+            Client.objects.filter(grant_types__regex=r"(^| )password( |$)").values_list("client_id", flat=True)
+        )
+    except DatabaseError:
+        return []
+    if not holders:
+        return []
+    shown = ", ".join(holders[:5]) + (f" and {len(holders) - 5} more" if len(holders) > 5 else "")
+    state = (
+        "and OAUTH_PASSWORD_GRANT_ENABLED is on"
+        if settings.OAUTH_PASSWORD_GRANT_ENABLED
+        else "(refused while OAUTH_PASSWORD_GRANT_ENABLED is off)"
+    )
+    return [
+        Warning(
+            f"{len(holders)} client(s) have the deprecated password grant {state}: {shown}.",
+            hint="RFC 9700 2.4 says it MUST NOT be used: move them to the authorization code flow "
+            "(or client credentials) and remove `password` from their grant types (docs/password-grant.md).",
+            id="oauth.W002",
+        )
+    ]

@@ -6,6 +6,7 @@ only, S256-only PKCE and the same custom validators, applied by `_restrict_code_
 authorization-code grant object each server holds.
 """
 
+from django.conf import settings
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2 import Server as OAuthlibServer
 from oauthlib.oauth2.rfc6749 import errors
@@ -119,8 +120,21 @@ def _restrict_code_grant(grant):
     grant.custom_validators.post_token.append(_no_downgrade(grant.request_validator))
 
 
-class Server(OAuthlibServer):
-    """Authorization code (+PKCE S256), refresh token, client credentials and password grants.
+class _PasswordGrantSwitch:
+    """The password grant exists only while OAUTH_PASSWORD_GRANT_ENABLED is on (RFC 9700 2.4):
+    off, oauthlib finds no handler and answers unsupported_grant_type, whatever the client's
+    grant types say. Read at each request, so the setting needs no new server."""
+
+    @property
+    def grant_types(self):
+        if settings.OAUTH_PASSWORD_GRANT_ENABLED:
+            return self._grant_types
+        return {name: grant for name, grant in self._grant_types.items() if name != "password"}
+
+
+class Server(_PasswordGrantSwitch, OAuthlibServer):
+    """Authorization code (+PKCE S256), refresh token, client credentials and password grants
+    (the last only while OAUTH_PASSWORD_GRANT_ENABLED is on, `_PasswordGrantSwitch`).
 
     Not offered: the implicit grant and `response_type=none` (RFC 9700 2.1.2), `plain` PKCE
     (RFC 9700 2.1.1), and the device grant (broken with this DOT/oauthlib pair).
@@ -138,7 +152,7 @@ class Server(OAuthlibServer):
         }
 
 
-class OIDCServer(OpenIDServer):
+class OIDCServer(_PasswordGrantSwitch, OpenIDServer):
     """`Server`'s grants and restrictions, plus OpenID Connect: ID tokens when `openid` is
     granted (authorization code and refresh), and the UserInfo endpoint.
 

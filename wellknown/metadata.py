@@ -55,6 +55,12 @@ USERINFO_CLAIMS = [
 ]
 
 
+def _grant_types_supported():
+    # The password grant (RFC 9700 2.4: MUST NOT be used) only when the operator turned it on.
+    grants = ["authorization_code", "refresh_token", "client_credentials"]
+    return [*grants, "password"] if settings.OAUTH_PASSWORD_GRANT_ENABLED else grants
+
+
 def server_metadata():
     """One document for both RFC 8414 and OpenID Connect Discovery 1.0 (RFC 8414 registers
     the OpenID fields too), listing only what this server really does."""
@@ -72,7 +78,7 @@ def server_metadata():
         "scopes_supported": list(settings.OAUTH_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password"],
+        "grant_types_supported": _grant_types_supported(),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [keys.ALGORITHM],
         "claims_supported": [*ID_TOKEN_CLAIMS, *USERINFO_CLAIMS],

@@ -253,3 +253,30 @@ def test_the_admin_clears_email_verified_when_the_address_changes(make_user, rf,
     admin.site._registry[User].save_model(rf.post("/"), person, form, change=True)
     person.refresh_from_db()
     assert person.email_verified is verified_after
+
+
+def test_a_sign_up_address_joins_the_account_only_when_verified():
+    body = {"username": "later", "email": "later@example.com", "password": STRONG}
+    assert Client().post("/api/users/", json.dumps(body), content_type="application/json").status_code == 201
+    user = flows.get_user_model().objects.get(username="later")
+    assert user.email == ""  # issue 15: an unverified address is not the account's yet
+    [message] = sent_mail()
+    browser = csrf_browser()
+    follow(browser, link_in(message))
+    assert b"later@example.com" in browser.get(CONFIRM).content
+    confirm(browser)
+    user.refresh_from_db()
+    assert (user.email, user.email_verified) == ("later@example.com", True)
+
+
+def test_a_sign_up_address_taken_before_it_is_verified_is_an_invalid_link(make_user):
+    body = {"username": "slow", "email": "race@example.com", "password": STRONG}
+    assert Client().post("/api/users/", json.dumps(body), content_type="application/json").status_code == 201
+    [message] = sent_mail()
+    make_user(username="fast", email="race@example.com")  # e.g. an operator created it meanwhile
+    browser = csrf_browser()
+    follow(browser, link_in(message))
+    page = browser.get(CONFIRM)
+    response = browser.post(CONFIRM, {"csrfmiddlewaretoken": csrf_token(page)})
+    assert response.status_code == 400
+    assert flows.get_user_model().objects.get(username="slow").email == ""

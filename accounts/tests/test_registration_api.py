@@ -3,7 +3,11 @@ from datetime import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+from accounts.tests.helpers import sent_mail
 
 URL = "/api/users/"
 STRONG = "a sufficiently long passphrase 42"
@@ -75,11 +79,33 @@ def test_duplicate_username_in_other_case_refused(client, make_user):
     assert "username" in response.json()
 
 
-def test_duplicate_email_refused(client, make_user):
-    make_user(username="first", email="Newcomer@Example.com")
-    response = register(client, email="newcomer@example.com")
-    assert response.status_code == 400
-    assert "email" in response.json()
+def _answer(client, **fields):
+    with CaptureQueriesContext(connection) as queries:
+        response = register(client, **fields)
+    body = response.json()
+    # What differs between any two registrations: the new account's subject and time.
+    return response.status_code, {k: v for k, v in body.items() if k not in ("sub", "date_joined")}, len(queries)
+
+
+def test_a_taken_address_gets_the_same_answer_and_its_owner_a_mail(client, make_user):
+    """Issue 15: registration does not say whether an address has an account."""
+    owner = make_user(username="first", email="Taken@Example.com")
+    taken = _answer(client, username="probe", email="taken@example.com")
+    sent = list(sent_mail())
+    free = _answer(client, username="probe2", email="free@example.com")
+    assert taken[0] == free[0] == 201
+    assert taken[1] == {"username": "probe", "email": "taken@example.com", "email_verified": False}
+    assert free[1] == {**taken[1], "username": "probe2", "email": "free@example.com"}
+    assert taken[2] == free[2]  # the same queries (and the same password hashing): comparable time
+    [attempt] = sent
+    assert attempt.to == [owner.email]
+    assert "tried to register" in attempt.subject and "/accounts/password/reset/" in attempt.body
+    [verification] = sent_mail()[len(sent) :]
+    assert verification.to == ["free@example.com"]
+    # Neither new account holds its address until it is verified: the accounts look alike too.
+    User = get_user_model()
+    assert User.objects.get(username="probe").email == User.objects.get(username="probe2").email == ""
+    assert User.objects.get(pk=owner.pk).email == "Taken@Example.com"
 
 
 @pytest.mark.django_db

@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth import SESSION_KEY, get_user_model
 
-from .helpers import csrf_browser, csrf_token
+from .helpers import csrf_browser, csrf_token, without_csrf_tokens
 
 URL = "/accounts/register/"
 STRONG = "a sufficiently long passphrase 42"
@@ -59,11 +59,21 @@ def test_duplicate_username_rerenders_with_400(browser, make_user):
     assert b"already exists" in response.content
 
 
-def test_duplicate_email_rerenders_with_400(browser, make_user):
+def test_a_taken_address_is_answered_as_a_free_one(make_user):
+    """Issue 15: the form does not say whether an address has an account."""
     make_user(username="first", email="NEWCOMER@example.com")
-    response = submit(browser)
-    assert response.status_code == 400
-    assert b"already exists" in response.content
+    answers = []
+    for username, email in (("probe", "newcomer@example.com"), ("probe2", "free@example.com")):
+        browser = csrf_browser()
+        response = submit(browser, username=username, email=email)
+        assert SESSION_KEY in browser.session  # logged in, as any new account is
+        page = browser.get(response["Location"])
+        subject = get_user_model().objects.get(username=username).subject
+        body = without_csrf_tokens(page.content.decode()).replace(email, "EMAIL").replace(subject, "SUB")
+        answers.append((response.status_code, response["Location"], body))
+    assert answers[0][:2] == answers[1][:2] == (302, "/accounts/profile/")
+    assert "We sent a message to EMAIL: follow its link" in answers[0][2]
+    assert answers[0][2].replace("probe", "NAME") == answers[1][2].replace("probe2", "NAME")
 
 
 @pytest.mark.django_db

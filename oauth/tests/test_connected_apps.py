@@ -12,7 +12,7 @@ from oauth import connected_apps
 from oauth.models import AccessToken, BackchannelLogout, Consent, RefreshToken
 from tests.e2e.helpers import client_credentials_token, creds, introspect, me, post_token
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("password_grant_enabled")]  # legacy apps
 
 PAGE = "/accounts/apps/"
 

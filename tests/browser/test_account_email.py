@@ -14,8 +14,10 @@ def test_register_verify_the_address_and_see_it_verified(browser):
     browser.page.get_by_label("Email").fill("newcomer@example.com")
     browser.page.get_by_label("Password").fill("a long enough passphrase")
     browser.click("Create account")
-    assert "Not verified" in browser.page.inner_text("main")
-    browser.check("profile-unverified")
+    # The address joins the account once verified (issue 15: the same page whether or not
+    # another account has it).
+    assert "We sent a message to newcomer@example.com: follow its link" in browser.page.inner_text("main")
+    browser.check("profile-address-pending")
     [message] = sent_mail()
     assert message.to == ["newcomer@example.com"]
     browser.goto(link_in(message))

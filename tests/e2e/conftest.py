@@ -24,7 +24,8 @@ def trusted(make_client):
 
 
 @pytest.fixture
-def password_client(make_client):
+def password_client(make_client, password_grant_enabled):
+    """A client with the password grant, the grant turned on (OAUTH_PASSWORD_GRANT_ENABLED)."""
     return make_client(name="Legacy app", grant_types=["password", "refresh_token"])
 
 

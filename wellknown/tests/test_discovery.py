@@ -66,7 +66,8 @@ def test_scopes_are_the_configured_ones(metadata):
 
 def test_advertised_grants_are_the_ones_the_server_runs(metadata):
     server = Server(OAuth2Validator())
-    assert set(metadata["grant_types_supported"]) == set(server._grant_types)
+    assert set(metadata["grant_types_supported"]) == set(server.grant_types)
+    assert "password" not in metadata["grant_types_supported"]  # RFC 9700 2.4: off by default
     assert set(metadata["grant_types_supported"]) <= set(GRANT_TYPES)
     assert {"implicit", "urn:ietf:params:oauth:grant-type:device_code"}.isdisjoint(metadata["grant_types_supported"])
 
@@ -110,7 +111,14 @@ def test_client_credentials_grant_works(client, service):
     assert response.json()["access_token"]
 
 
-def test_password_grant_works_for_a_client_allowed_it(client, user, make_client):
+@pytest.mark.rfc("9700", "2.4")
+def test_password_grant_is_advertised_only_when_enabled(client, settings):
+    settings.OAUTH_PASSWORD_GRANT_ENABLED = True
+    assert "password" in _grants(client)
+    assert set(Server(OAuth2Validator()).grant_types) == _grants(client)
+
+
+def test_password_grant_works_for_a_client_allowed_it(password_grant_enabled, client, user, make_client):
     assert "password" in _grants(client)
     oauth_client, secret = make_client(name="Legacy", grant_types=["password"])
     response = form_post(

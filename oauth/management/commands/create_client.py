@@ -5,6 +5,11 @@ from django.core.management.base import BaseCommand, CommandError
 from oauth import flows
 from oauth.models import GRANT_TYPES
 
+PASSWORD_GRANT_WARNING = (
+    "Warning: the password grant is deprecated (RFC 9700 2.4: MUST NOT be used); it works only while "
+    "OAUTH_PASSWORD_GRANT_ENABLED is on, and check warns while a client has it (oauth.W002)."
+)
+
 
 class Command(BaseCommand):
     help = "Register an OAuth client; prints its client_id and, once, its secret."
@@ -70,6 +75,9 @@ class Command(BaseCommand):
         except flows.ClientError as exc:
             problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items())
             raise CommandError(problems) from exc
+        if client.allows_grant("password"):
+            # On stderr: --json's stdout stays one JSON document.
+            self.stderr.write(PASSWORD_GRANT_WARNING)
         result = {
             "client_id": client.client_id,
             "client_secret": secret,

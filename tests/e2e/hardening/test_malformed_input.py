@@ -68,3 +68,19 @@ def test_malformed_basic_credentials_are_401_invalid_client_live(live_server):
             assert response.json()["error"] == "invalid_client"
             assert response.headers["WWW-Authenticate"].startswith("Basic ")
             assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_registration_does_not_say_whether_an_address_has_an_account_live(live_server, make_user):
+    """Issue 15 (OWASP ASVS 2.x / SECURITY.md "No user enumeration"), over HTTP."""
+    make_user(username="owner", email="owner@example.com")
+    answers = []
+    for username, email in (("probe1", "owner@example.com"), ("probe2", "nobody@example.com")):
+        response = requests.post(
+            live_server.url + "/api/users/",
+            json={"username": username, "email": email, "password": "a sufficiently long passphrase 42"},
+            timeout=10,
+        )
+        body = response.json()
+        answers.append((response.status_code, sorted(body), body["email"] == email, body["email_verified"]))
+    assert answers[0] == answers[1] == (201, ["date_joined", "email", "email_verified", "sub", "username"], True, False)

@@ -80,7 +80,7 @@ def test_every_scope_can_be_requested(meta, browser, make_client):
         assert ("id_token" in tokens) == (scope == "openid")
 
 
-def test_every_grant_works(meta, browser, make_client, user):
+def test_every_grant_works(password_grant_enabled, meta, browser, make_client, user):
     from conftest import PASSWORD
 
     grants = set(meta["grant_types_supported"])

@@ -151,6 +151,7 @@ def test_a_client_not_allowed_roles_cannot_get_them(make_client, operator):
     assert "error=invalid_scope" in _authorize(Flow(operator, client, secret), "profile roles")["Location"]
 
 
+@pytest.mark.usefixtures("password_grant_enabled")
 def test_password_grant_roles(make_client, operator):
     from conftest import PASSWORD
 

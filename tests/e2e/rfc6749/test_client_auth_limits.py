@@ -110,6 +110,7 @@ def test_revocation_failures_are_counted(service):
 
 
 @pytest.mark.rfc("6749", "5.2")
+@pytest.mark.usefixtures("password_grant_enabled")
 def test_other_errors_are_not_counted(service):
     for _ in range(6):
         assert_oauth_error(post_token({"grant_type": "password"}, auth=creds(service)), "invalid_request")

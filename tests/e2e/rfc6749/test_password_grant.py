@@ -8,7 +8,8 @@ from django.test import Client as BrowserClient
 from conftest import PASSWORD
 from tests.e2e.helpers import assert_oauth_error, creds, jwt_parts, me, post_token
 
-pytestmark = pytest.mark.django_db
+# The deprecated grant turned on (OAUTH_PASSWORD_GRANT_ENABLED); test_password_grant_off checks it off.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("password_grant_enabled")]
 
 
 def password(pair, username, secret_word=PASSWORD, **extra):
@@ -121,3 +122,11 @@ def test_password_grant_failures_do_not_lock_the_clients_other_users_out(passwor
     for i in range(settings.LOGIN_IP_FAILURE_LIMIT + 1):
         assert_oauth_error(password(password_client, f"typo{i}", "wrong password"), "invalid_grant")
     assert password(password_client, user.username).status_code == 200
+
+
+@pytest.mark.rfc("9700", "2.4")
+def test_password_grant_off_is_unsupported_even_for_a_client_listing_it(password_client, user, settings):
+    settings.OAUTH_PASSWORD_GRANT_ENABLED = False  # the default
+    response = password(password_client, user.username)
+    assert_oauth_error(response, "unsupported_grant_type")
+    assert response["Cache-Control"] == "no-store"

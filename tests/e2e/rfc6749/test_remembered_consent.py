@@ -142,6 +142,7 @@ def test_a_trusted_client_skips_the_page_and_stores_no_consent(browser, trusted)
 
 
 @pytest.mark.rfc("6749", "10.2")
+@pytest.mark.usefixtures("password_grant_enabled")
 def test_tokens_from_another_grant_are_no_consent(browser, make_client, user):
     """DOT's REQUEST_APPROVAL_PROMPT "auto" approved whenever the user held a live access
     token with the scopes, whatever grant issued it; asking for that mode in the request

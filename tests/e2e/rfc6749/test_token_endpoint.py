@@ -188,6 +188,7 @@ def test_grant_not_allowed_for_the_client_is_unauthorized_client(confidential):
 
 
 @pytest.mark.rfc("6749", "5.2")
+@pytest.mark.usefixtures("password_grant_enabled")
 def test_password_grant_not_allowed_for_the_client_is_unauthorized_client(confidential, user):
     from conftest import PASSWORD
 

@@ -48,6 +48,7 @@ def servers(transactional_db, settings):
         "DEBUG": "true",
         "CONN_MAX_AGE": "0",
         "LOG_LEVEL": "WARNING",
+        "OAUTH_PASSWORD_GRANT_ENABLED": "true",  # the test's tokens come from the password grant
     }
     processes, urls = [], []
     for _ in range(2):
