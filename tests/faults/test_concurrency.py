@@ -12,7 +12,7 @@ import pytest
 from .checks import assert_nothing_half_written
 from .flows import Browser, accepted
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(300)  # the first test also waits for the world to start
 
 ATTEMPTS = 20
 
