@@ -15,6 +15,7 @@ from django.test import Client as BrowserClient
 
 from oauth import client_throttle, keys, pkce, tokens
 from oauth.flows import create_client
+from sso import revocation
 
 PASSWORD = "correct horse battery staple"
 REDIRECT_URI = "https://app.example.com/callback"
@@ -108,9 +109,11 @@ def _fast_hashers_and_clean_cache(settings):
     ]
     cache.clear()
     client_throttle.reset()
+    revocation.forget_seen_revocations()  # the cache was emptied on purpose, not rolled back
     yield
     cache.clear()
     client_throttle.reset()
+    revocation.forget_seen_revocations()
 
 
 @pytest.fixture(autouse=True)

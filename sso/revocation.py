@@ -44,6 +44,16 @@ SSO_REVOCATION_CACHE_SECONDS later (at once by processes that cannot reach Redis
 ask PostgreSQL). The failure is logged at ERROR. The price of the cap is one SQL query per
 token, session and user per window on a busy API; the steady-state request stays at one MGET.
 
+Redis rolled back. Redis restarted from an older snapshot (or a replica promoted with
+older data) brings back "valid" keys of things revoked since, each until its original expiry:
+the cap above bounds that too. To shorten it, every revocation also increments a counter
+(`revocations`, no TTL) in the same pipeline, and every read fetches the counter in its MGET
+(no extra round trip). Each process remembers the highest value it has seen; a lower one (or
+none at all) means Redis lost writes this process knows were made. That process then deletes
+every fast-path key (SCAN, once: the rare event a restart is) and puts the counter back, so
+the stale keys are gone for every process and are re-read from PostgreSQL. A process that saw
+no revocation since the snapshot cannot notice: for it, the cap still bounds the stale answer.
+
 Tokens and not-before. A token is refused when `issued_at < not_before`. JWT `iat` is usually
 whole seconds while not-before is exact, so a token minted in the same second as a bump but
 after it is refused as well: fail-safe, and the client's next token works.
@@ -51,6 +61,7 @@ after it is refused as well: fail-safe, and the client's next token works.
 
 import logging
 import math
+import threading
 import time
 from datetime import datetime
 
@@ -214,9 +225,13 @@ def is_issued_after_not_before(*, user_id, issued_at):
 
 def _decide(facts):
     client = redis_client()
-    cached = _read(client, [fact.key for fact in facts]) if client is not None else None
+    cached = _read(client, [fact.key for fact in facts] + [_key(COUNTER)]) if client is not None else None
     if cached is None:
         return all(fact.from_database()[0] for fact in facts)
+    *cached, counter = cached
+    if _rolled_back(counter):
+        _purge(client)
+        cached = [None] * len(facts)  # what it said came from before the purge
     verdicts = [fact.from_cache(value) for fact, value in zip(facts, cached, strict=True)]
     if False in verdicts:
         return False
@@ -229,6 +244,69 @@ def _read(client, keys):
     except RedisError as exc:
         logger.warning("Revocation store: Redis read failed (%s); asking the database.", type(exc).__name__)
         return None
+
+
+# --- Redis rolled back: the revocation counter ------------------------------------------------
+
+COUNTER = "revocations"
+_seen_lock = threading.Lock()
+_seen = 0  # the highest revocation count this process has seen in (or written to) Redis
+
+# Put the counter back to at least ARGV[1] (never lower: other processes may have counted on).
+_RAISE_COUNTER = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+"""
+
+
+def _saw(count):
+    global _seen
+    with _seen_lock:
+        _seen = max(_seen, count)
+
+
+def _rolled_back(counter):
+    """Whether Redis' revocation count went below what this process saw (Redis lost writes)."""
+    try:
+        count = int(counter or 0)
+    except ValueError:
+        count = 0
+    with _seen_lock:
+        return count < _seen
+
+
+def _purge(client):
+    """Delete every fast-path key (Redis lost revocations: its "valid" keys may be stale), then
+    raise the counter back so that other processes do not purge again."""
+    pattern = _key("*")
+    counter = _key(COUNTER)
+    logger.warning(
+        "Revocation store: Redis lost revocation writes (restarted empty or from an older snapshot?); "
+        "deleting its fast-path keys, PostgreSQL answers until they are cached again."
+    )
+    try:
+        batch = []
+        for key in client.scan_iter(match=pattern, count=1000):
+            if key != counter.encode():
+                batch.append(key)
+            if len(batch) >= 1000:
+                client.delete(*batch)
+                batch = []
+        if batch:
+            client.delete(*batch)
+        with _seen_lock:
+            seen = _seen
+        client.eval(_RAISE_COUNTER, 1, counter, seen)
+    except RedisError as exc:
+        logger.warning("Revocation store: Redis purge failed (%s).", type(exc).__name__)
+
+
+def forget_seen_revocations():
+    """Forget the revocation count this process saw: for tests that empty Redis between cases
+    (in a server, an emptied Redis is what the counter is there to notice)."""
+    global _seen
+    with _seen_lock:
+        _seen = 0
 
 
 def _ask_database(client, facts):
@@ -308,13 +386,17 @@ def _write(what, writes, shown):
     client = redis_client()
     if client is None:
         return
+    revoking = any(not only_if_absent for *_, only_if_absent in writes)
     try:
         with client.pipeline(transaction=False) as pipe:
             for key, value, ttl, only_if_absent in writes:
                 pipe.set(key, value, ex=ttl, nx=only_if_absent)
-            pipe.execute()
+            if revoking:
+                pipe.incr(_key(COUNTER))
+            results = pipe.execute()
+        if revoking:
+            _saw(int(results[-1]))
     except RedisError as exc:
-        revoking = any(not only_if_absent for *_, only_if_absent in writes)
         if revoking:
             logger.error(
                 "Revocation store: Redis write failed (%s) while trying to %s [%s]; PostgreSQL holds the "

@@ -73,8 +73,10 @@ def redis(db):
     client = revocation.redis_client()
     assert client is not None, "REDIS_URL is set but the default cache is not django-redis"
     client.flushdb()
+    revocation.forget_seen_revocations()
     yield client
     client.flushdb()
+    revocation.forget_seen_revocations()
 
 
 @pytest.fixture

@@ -224,7 +224,8 @@ def test_every_key_lives_at_most_the_cache_window(redis, user, settings, django_
     with django_capture_on_commit_callbacks(execute=True):
         flows.bump_not_before(user=user)
     check(session, TokenRow(), jti="other")
-    keys = redis.keys("*sso:*")
+    counter = revocation._key(revocation.COUNTER).encode()
+    keys = [key for key in redis.keys("*sso:*") if key != counter]  # the counter says no verdict
     assert len(keys) >= 4
     assert all(0 < redis.ttl(key) <= 30 for key in keys)
 
@@ -326,3 +327,43 @@ def test_session_activity_from_redis(redis, counting_redis, user, django_assert_
     with django_assert_num_queries(0):
         assert revocation.is_session_active(sid=session.sid, user_id=user.pk)
     assert counting_redis.commands == ["mget"]
+
+
+# --- Redis rolled back (restarted empty or from an older snapshot) --------------------------
+
+
+def test_redis_rolled_back_past_a_revocation_is_noticed_and_purged(
+    redis, user, caplog, django_capture_on_commit_callbacks
+):
+    """An older snapshot holds the "valid" marks of a token and a session revoked since: the
+    revocation counter, lower than this process saw, says so, and the stale keys are purged."""
+    session = make_session(user)
+    revocation.mark_session_active(session.sid, user.pk, session.idle_expires_at)
+    issue(session)
+    assert check(session, TokenRow())
+    snapshot = {key: (redis.get(key), redis.pttl(key)) for key in redis.keys("*")}
+    with django_capture_on_commit_callbacks(execute=True):
+        flows.end_session(user=user, session_id=session.public_id)
+    revocation.forget_token("jti-1")
+    assert not check(session, TokenRow(live=False))
+    redis.flushdb()  # restored from the snapshot: the old values, with their expiry
+    for key, (value, ttl) in snapshot.items():
+        redis.set(key, value, px=ttl)
+    assert not check(session, TokenRow(live=False))
+    assert "Redis lost revocation writes" in caplog.text
+    assert redis.get(revocation._key("live:jti:jti-1")) != revocation.VALID  # purged, then re-read
+    assert int(redis.get(revocation._key(revocation.COUNTER))) == 2  # put back for the others
+    caplog.clear()
+    assert not check(session, TokenRow(live=False))
+    assert "Redis lost" not in caplog.text  # once
+
+
+def test_a_counter_at_or_above_what_was_seen_purges_nothing(redis, user, django_capture_on_commit_callbacks):
+    session = make_session(user)
+    issue(session)
+    with django_capture_on_commit_callbacks(execute=True):
+        flows.bump_not_before(user=user)
+    assert check(session, TokenRow(), issued_at=time.time() + 1)
+    redis.incr(revocation._key(revocation.COUNTER))  # another process revoked something
+    assert check(session, TokenRow(), issued_at=time.time() + 1)
+    assert redis.get(revocation._key("live:jti:jti-1")) == revocation.VALID

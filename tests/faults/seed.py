@@ -31,7 +31,7 @@ def world(options):
     from tests.faults.flows import REDIRECT_URI
 
     users = []
-    for n in range(int(options.get("users", 12))):
+    for n in range(int(options.get("users", 40))):
         user = User.objects.create_user(f"fault{n}", f"fault{n}@example.com", PASSWORD)
         users.append(user.username)
     web, secret = create_client(

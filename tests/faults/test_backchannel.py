@@ -14,7 +14,7 @@ from .conftest import BACKCHANNEL_TIMEOUT_SECONDS
 from .flows import accepted
 from .services import wait_until
 
-pytestmark = [pytest.mark.timeout(60), pytest.mark.rfc("OIDC-BackChannel", "2.8")]
+pytestmark = [pytest.mark.timeout(300), pytest.mark.rfc("OIDC-BackChannel", "2.8")]
 
 
 def audience(body):

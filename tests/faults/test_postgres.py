@@ -13,7 +13,7 @@ import requests
 from .checks import HTML, JSON, assert_nothing_half_written, assert_unavailable
 from .flows import TIMEOUT, Browser, authorize_params, bearer, me
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(300)  # the first test also waits for the world to start
 
 
 def everything(world):
