@@ -10,6 +10,9 @@ from accounts.views import home
 admin.site.site_header = f"{settings.SITE_NAME} administration"
 admin.site.site_title = f"{settings.SITE_NAME} admin"
 admin.site.index_title = "Operations console"
+# No navigation sidebar: on a 1280 px screen it takes a quarter of the width that the lists'
+# columns need (the index and the breadcrumbs lead everywhere it does).
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("", home, name="home"),

@@ -295,7 +295,7 @@ class SigningKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Signing keys, read-only: rows change only through the rotation flow. The private key,
     even encrypted, is never loaded here."""
 
-    list_display = ("kid", "state", "algorithm", "created_at", "activated_at", "retired_at")
+    list_display = ("kid", "state", "created_at", "activated_at", "retired_at")  # RS256 only: no algorithm
     list_filter = ("state",)
     search_fields = ("kid",)
     fields = ("kid", "algorithm", "state", "public_jwk", "created_at", "activated_at", "retired_at")
