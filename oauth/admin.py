@@ -1,3 +1,5 @@
+import json
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -10,12 +12,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import revoke_access_token
 
 from accounts import admin as accounts_admin
-from core.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin, labelled
 
 from . import flows
 from .models import GRANT_TYPES, BackchannelLogout, Client, Consent, SigningKey
@@ -227,15 +230,22 @@ class ClientAdmin(admin.ModelAdmin):
         return response
 
 
+# Operators' words for DOT's field names.
+JTI = labelled("jti", "JWT ID")
+CLIENT = labelled("application", "client")
+ROW_ID = labelled("id", "#")
+AUTH_TIME = labelled("auth_time", "authenticated at")
+
+
 class AccessTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Access tokens, read-only: issued by the token endpoint only. Neither the token nor its
     session id (a bearer-ish secret, sso.models.SSOSession) is shown; deleting a row revokes it."""
 
-    list_display = ("jti", "user", "application", "scope", "expires", "created")
+    list_display = (JTI, "user", CLIENT, "scope", "expires", "created")
     list_select_related = ("user", "application")
     list_filter = ("application", ("expires", admin.DateFieldListFilter))
     search_fields = ("=user__username", "=application__client_id", "=jti")
-    fields = readonly_fields = ("jti", "user", "application", "scope", "expires", "created", "token_family")
+    fields = readonly_fields = (JTI, "user", CLIENT, "scope", "expires", "created", "token_family")
     actions = ["revoke"]
     allow_delete = True  # a deleted access token is a revoked one (oauth.receivers)
 
@@ -251,11 +261,11 @@ class AccessTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class RefreshTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Refresh tokens, read-only; "Revoke" marks them revoked (and deletes their access token)."""
 
-    list_display = ("id", "user", "application", "created", "revoked")
+    list_display = (ROW_ID, "user", CLIENT, "created", "revoked")
     list_select_related = ("user", "application")
     list_filter = ("application", ("revoked", admin.EmptyFieldListFilter))
     search_fields = ("=user__username", "=application__client_id")
-    fields = readonly_fields = ("user", "application", "created", "updated", "revoked", "token_family", "auth_time")
+    fields = readonly_fields = ("user", CLIENT, "created", "updated", "revoked", "token_family", AUTH_TIME)
     actions = ["revoke"]
 
     def has_revoke_permission(self, request):
@@ -273,21 +283,26 @@ class RefreshTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class GrantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Authorization codes, read-only (the code itself is never shown)."""
 
-    list_display = ("id", "user", "application", "expires", "redeemed_at")
+    list_display = (ROW_ID, "user", CLIENT, "expires", "redeemed_at")
     list_select_related = ("user", "application")
     list_filter = ("application", ("redeemed_at", admin.EmptyFieldListFilter))
     search_fields = ("=user__username", "=application__client_id")
-    fields = readonly_fields = ("user", "application", "scope", "redirect_uri", "created", "expires", "redeemed_at")
+    fields = readonly_fields = ("user", CLIENT, "scope", "redirect_uri", "created", "expires", "redeemed_at")
 
 
 class IDTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """ID tokens issued (their rows: the token itself is not stored)."""
 
-    list_display = ("jti", "user", "application", "expires")
+    list_display = (JTI, "user", CLIENT, "expires")
     list_select_related = ("user", "application")
     list_filter = ("application",)
     search_fields = ("=user__username", "=application__client_id", "=jti")
-    fields = readonly_fields = ("jti", "user", "application", "scope", "created", "expires")
+    fields = readonly_fields = (JTI, "user", CLIENT, "scope", "created", "expires")
+
+
+@admin.display(description="public JWK")
+def public_jwk(key):
+    return format_html("<pre>{}</pre>", json.dumps(key.public_jwk, indent=2, sort_keys=True))
 
 
 @admin.register(SigningKey)
@@ -298,7 +313,15 @@ class SigningKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("kid", "state", "created_at", "activated_at", "retired_at")  # RS256 only: no algorithm
     list_filter = ("state",)
     search_fields = ("kid",)
-    fields = ("kid", "algorithm", "state", "public_jwk", "created_at", "activated_at", "retired_at")
+    fields = (
+        "kid",
+        "algorithm",
+        "state",
+        public_jwk,
+        "created_at",
+        "activated_at",
+        "retired_at",
+    )
     readonly_fields = fields
     actions = ["rotate", "rotate_now"]
 

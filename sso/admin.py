@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts import admin as accounts_admin
-from core.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin, labelled
 
 from . import flows
 from .models import SSOSession, UserNotBefore
@@ -40,7 +40,8 @@ def user_agent(session):
     return session.user_agent
 
 
-_LABELLED = {"state": None, "ip": ip_address, "amr": authentication_methods}
+SESSION_ID = labelled("public_id", "session ID")
+_LABELLED = {"state": None, "ip": ip_address, "amr": authentication_methods, "public_id": SESSION_ID}
 
 
 @admin.display(description="state")
@@ -52,7 +53,7 @@ def state(session):
 
 @admin.register(SSOSession)
 class SSOSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("public_id", "user", state, ip_address, "created_at", "last_seen_at", "revoked_at")
+    list_display = (SESSION_ID, "user", state, ip_address, "created_at", "last_seen_at", "revoked_at")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter), "created_at", "last_seen_at")
     search_fields = ("user__username", "user__email", "user__subject", "ip", "=public_id")
     list_select_related = ("user",)
@@ -80,7 +81,7 @@ class SSOSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 class SSOSessionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = SSOSession
-    fields = readonly_fields = ("public_id", state, ip_address, user_agent, "created_at", "last_seen_at", "revoked_at")
+    fields = readonly_fields = (SESSION_ID, state, ip_address, user_agent, "created_at", "last_seen_at", "revoked_at")
     extra = 0
     can_delete = False
     show_change_link = True

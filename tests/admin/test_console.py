@@ -129,6 +129,9 @@ def test_labels(staff, issued, user):
     assert "IP address" in html and "Authentication methods" in html
     assert ">Ip<" not in html and ">Amr<" not in html
     assert "IP address" in page(staff, "/admin/sso/ssosession/")
+    tokens = page(staff, "/admin/oauth/accesstoken/")
+    assert "JWT ID" in tokens and ">Jti<" not in tokens and ">Application<" not in tokens
+    assert "Client ID" in page(staff, "/admin/audit/securityevent/")
 
 
 # --- clients ------------------------------------------------------------------------------
