@@ -1,10 +1,24 @@
+import json
+
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import ImproperlyConfigured
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import revoke_access_token
 
-from core.admin import ReadOnlyAdminMixin
+from accounts import admin as accounts_admin
+from core.admin import ReadOnlyAdminMixin, labelled
 
 from . import flows
 from .models import GRANT_TYPES, BackchannelLogout, Client, Consent, SigningKey
@@ -18,115 +32,288 @@ PASSWORD_GRANT_WARNING = (
 # django-oauth-toolkit registers these classes itself (see the *_ADMIN_CLASS settings).
 
 
-class ClientAdmin(admin.ModelAdmin):
-    list_display = ("name", "client_id", "client_type", "grant_types", "skip_authorization", "created")
-    list_filter = ("client_type", "skip_authorization", "can_introspect_any")
-    search_fields = ("name", "client_id")
-    readonly_fields = ("client_id", "created", "updated")
-    fields = (
-        "name",
-        "client_id",
-        "client_type",
-        "grant_types",
-        "redirect_uris",
-        "post_logout_redirect_uris",
-        "allowed_origins",
-        "allowed_scopes",
-        "require_pkce",
-        "skip_authorization",
-        "can_introspect_any",
-        "backchannel_logout_uri",
-        "backchannel_logout_session_required",
-        "logo_uri",
-        "client_uri",
-        "policy_uri",
-        "tos_uri",
-        "created",
-        "updated",
-    )
-    actions = ["rotate_secret"]
-    help_texts = {
-        "grant_types": (
-            f"Space-separated, from: {', '.join(GRANT_TYPES)}. "
-            "The password grant is deprecated (RFC 9700 2.4: MUST NOT be used): it works only while "
-            "OAUTH_PASSWORD_GRANT_ENABLED is on; move such clients to the authorization code flow."
-        ),
-        "allowed_origins": (
-            "Public browser apps only: the origins (scheme://host[:port], no path; https, or http on "
-            "loopback) whose scripts may call the token, revocation, userinfo and API endpoints (CORS). "
-            "Space-separated."
-        ),
-    }
+def _lines(value):
+    """A space-separated list as a textarea shows it: one item per line."""
+    return "\n".join((value or "").split())
 
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        if db_field.name in self.help_texts:
-            kwargs["help_text"] = self.help_texts[db_field.name]
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+class LinesField(forms.CharField):
+    """A space-separated list of URIs edited one per line (Client.clean validates each)."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 60, "spellcheck": "false", "autocapitalize": "off"})
+
+    def prepare_value(self, value):
+        return _lines(value)
+
+    def to_python(self, value):
+        return " ".join((value or "").split())
+
+
+class WordsField(forms.MultipleChoiceField):
+    """A space-separated list of known words (grant types, scopes) as checkboxes."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def prepare_value(self, value):
+        return value.split() if isinstance(value, str) else value
+
+    def clean(self, value):
+        return " ".join(super().clean(value))
+
+
+GRANT_TYPE_LABELS = {
+    "authorization_code": "authorization_code: people sign in through the browser",
+    "refresh_token": "refresh_token: the client keeps people signed in",
+    "client_credentials": "client_credentials: the client acts on its own (no user)",
+    "password": (
+        "password: the client collects passwords (deprecated, RFC 9700 2.4: MUST NOT be used; works "
+        "only while OAUTH_PASSWORD_GRANT_ENABLED is on)"
+    ),
+}
+
+
+def _scope_choices():
+    return [(name, f"{name}: {description}") for name, description in settings.OAUTH_SCOPES.items()]
+
+
+class ClientAdminForm(forms.ModelForm):
+    grant_types = WordsField(choices=[(g, GRANT_TYPE_LABELS.get(g, g)) for g in GRANT_TYPES], label="Grant types")
+    allowed_scopes = WordsField(
+        choices=_scope_choices,
+        required=False,
+        label="Allowed scopes",
+        help_text="The scopes this client may ask for. None ticked: every scope except "
+        + ", ".join(sorted(settings.OAUTH_EXPLICIT_SCOPES))
+        + ", which must be ticked to be allowed.",
+    )
+    redirect_uris = LinesField(
+        required=False,
+        label="Redirect URIs",
+        help_text="One per line, matched exactly. https (http only on loopback), no fragment, no wildcards.",
+    )
+    post_logout_redirect_uris = LinesField(
+        required=False,
+        label="Post-logout redirect URIs",
+        help_text="One per line: where RP-initiated logout may send the browser back (same rules).",
+    )
+    allowed_origins = LinesField(
+        required=False,
+        label="Allowed origins (CORS)",
+        help_text=(
+            "Public browser apps only: one origin per line (scheme://host[:port], no path; https, or "
+            "http on loopback) whose scripts may call the token, revocation, userinfo and API endpoints."
+        ),
+    )
+    audience = LinesField(
+        required=False,
+        label="Access token audience",
+        help_text=(
+            "One API identifier (URI) per line: the access tokens' aud. Empty: this server's APIs ("
+            + settings.ACCESS_TOKEN_AUDIENCE
+            + "). Include it too if the client also calls this server's APIs or UserInfo."
+        ),
+    )
+
+    class Meta:
+        model = Client
+        fields = ("name",)  # the admin's fieldsets say which (its factory builds the rest)
+        labels = {
+            "skip_authorization": "Trusted (skip the consent page)",
+            "can_introspect_any": "Resource server (may introspect any client's tokens)",
+        }
+        help_texts = {
+            "skip_authorization": "People are not asked to approve this client: for first-party apps only.",
+        }
+
+
+class ClientAdmin(admin.ModelAdmin):
+    """OAuth clients. The secret is never shown, except once: on the page after the client is
+    created and after "Rotate secret" (oauth.flows.rotate_client_secret)."""
+
+    form = ClientAdminForm
+    change_form_template = "admin/oauth/client/change_form.html"
+    list_display = ("name", "client_id", "client_type", "grants", "trusted", "created")
+    list_filter = ("client_type", "skip_authorization", "can_introspect_any", "require_pkce")
+    search_fields = ("name", "client_id")
+    readonly_fields = ("client_id", "secret_state", "created", "updated")
+    fieldsets = (
+        (None, {"fields": ("name", "client_id", "client_type", "secret_state")}),
+        (
+            "Grants",
+            {
+                "fields": (
+                    "grant_types",
+                    "redirect_uris",
+                    "require_pkce",
+                    "post_logout_redirect_uris",
+                    "allowed_origins",
+                )
+            },
+        ),
+        ("Scopes and consent", {"fields": ("allowed_scopes", "skip_authorization", "can_introspect_any")}),
+        (
+            "Tokens",
+            {
+                "fields": ("access_token_lifetime", "refresh_token_lifetime", "id_token_lifetime", "audience"),
+                "description": "Empty lifetimes are the server's settings.",
+            },
+        ),
+        ("Consent page", {"fields": ("logo_uri", "client_uri", "policy_uri", "tos_uri")}),
+        ("Back-channel logout", {"fields": ("backchannel_logout_uri", "backchannel_logout_session_required")}),
+        (None, {"fields": ("created", "updated")}),
+    )
 
     # A URL typed without a scheme is https (Django 6's default; say it now, silently).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
-    @admin.action(description="Generate a new client secret (shown once)")
-    def rotate_secret(self, request, queryset):
-        for client in queryset.filter(client_type=Client.CLIENT_CONFIDENTIAL):
-            secret = generate_client_secret()
-            client.client_secret = secret
-            client.save(update_fields=["client_secret", "updated"])
-            # Shown once, to the operator who asked; only its hash is stored.
-            self.message_user(request, f"New secret for {client.client_id}: {secret}", messages.WARNING)
+    def get_readonly_fields(self, request, obj=None):
+        # A confidential client turned public would keep a secret, and a public one turned
+        # confidential would have none: the type is chosen once.
+        return (*self.readonly_fields, "client_type") if obj is not None else self.readonly_fields
+
+    @admin.display(description="grant types")
+    def grants(self, client):
+        return ", ".join(client.grant_type_list)
+
+    @admin.display(description="trusted", boolean=True, ordering="skip_authorization")
+    def trusted(self, client):
+        return client.skip_authorization
+
+    @admin.display(description="secret")
+    def secret_state(self, client):
+        if client.pk is None:
+            return "Generated when a confidential client is saved, and shown once."
+        if client.client_type != Client.CLIENT_CONFIDENTIAL:
+            return "None (a public client)"
+        return "Set (stored hashed; never shown again). Rotate it with the button above."
 
     def save_model(self, request, obj, form, change):
-        if not change and obj.client_type == Client.CLIENT_CONFIDENTIAL:
-            secret = generate_client_secret()
+        if not change:
+            # Generated here, shown once on the next page (response_add), stored hashed.
+            secret = generate_client_secret() if obj.client_type == Client.CLIENT_CONFIDENTIAL else ""
             obj.client_secret = secret
-            super().save_model(request, obj, form, change)
-            self.message_user(request, f"Client secret (shown once): {secret}", messages.WARNING)
-        else:
-            super().save_model(request, obj, form, change)
+            request._client_secret_shown_once = secret
+        super().save_model(request, obj, form, change)
         if obj.allows_grant("password"):
             self.message_user(request, PASSWORD_GRANT_WARNING, messages.WARNING)
 
+    def response_add(self, request, obj, post_url_continue=None):
+        secret = getattr(request, "_client_secret_shown_once", "")
+        if not secret:
+            return super().response_add(request, obj, post_url_continue)
+        return self._secret_page(request, obj, secret, created=True)
 
-class AccessTokenAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "application", "scope", "expires", "created")
+    def get_urls(self):
+        rotate = self.admin_site.admin_view(self.rotate_secret_view)
+        name = f"{self.opts.app_label}_{self.opts.model_name}_rotate_secret"
+        return [path("<path:object_id>/rotate-secret/", rotate, name=name), *super().get_urls()]
+
+    @method_decorator(require_POST)
+    def rotate_secret_view(self, request, object_id):
+        client = self.get_object(request, unquote(object_id))
+        if client is None:
+            raise Http404("No such client.")
+        if not self.has_change_permission(request, client):
+            raise PermissionDenied
+        try:
+            secret = flows.rotate_client_secret(client=client, actor=request.user)
+        except flows.ClientError:
+            self.message_user(request, "A public client has no secret to rotate.", messages.ERROR)
+            return redirect(reverse("admin:oauth_client_change", args=[client.pk]))
+        return self._secret_page(request, client, secret, created=False)
+
+    def _secret_page(self, request, client, secret, *, created):
+        """The one page that shows a secret: answered to the POST that made it (no redirect,
+        no message stored in the session), never cached."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Client secret",
+            "subtitle": client.name,
+            "opts": self.opts,
+            "original": client,
+            "client": client,
+            "secret": secret,
+            "created": created,
+            "has_view_permission": True,
+        }
+        response = TemplateResponse(request, "admin/oauth/client/secret.html", context)
+        add_never_cache_headers(response)  # no-store (admin_view adds it too)
+        return response
+
+
+# Operators' words for DOT's field names.
+JTI = labelled("jti", "JWT ID")
+CLIENT = labelled("application", "client")
+ROW_ID = labelled("id", "#")
+AUTH_TIME = labelled("auth_time", "authenticated at")
+
+
+class AccessTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Access tokens, read-only: issued by the token endpoint only. Neither the token nor its
+    session id (a bearer-ish secret, sso.models.SSOSession) is shown; deleting a row revokes it."""
+
+    list_display = (JTI, "user", CLIENT, "scope", "expires", "created")
     list_select_related = ("user", "application")
-    search_fields = ("user__username", "application__client_id", "jti")
-    raw_id_fields = ("user", "application", "source_refresh_token", "id_token")
-    readonly_fields = ("token_checksum", "jti", "token_family")
-    exclude = ("token", "sid")  # the sid is a bearer-ish secret (sso.models.SSOSession)
+    list_filter = ("application", ("expires", admin.DateFieldListFilter))
+    search_fields = ("=user__username", "=application__client_id", "=jti")
+    fields = readonly_fields = (JTI, "user", CLIENT, "scope", "expires", "created", "token_family")
     actions = ["revoke"]
+    allow_delete = True  # a deleted access token is a revoked one (oauth.receivers)
 
-    @admin.action(description="Revoke selected access tokens (and their refresh tokens)")
+    @admin.action(description="Revoke selected access tokens (and their refresh tokens)", permissions=["delete"])
     def revoke(self, request, queryset):
+        count = 0
         for token in queryset:
             revoke_access_token(token)
+            count += 1
+        self.message_user(request, f"{count} access token(s) revoked.", messages.SUCCESS)
 
 
-class RefreshTokenAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "application", "created", "revoked")
+class RefreshTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Refresh tokens, read-only; "Revoke" marks them revoked (and deletes their access token)."""
+
+    list_display = (ROW_ID, "user", CLIENT, "created", "revoked")
     list_select_related = ("user", "application")
-    search_fields = ("user__username", "application__client_id")
-    raw_id_fields = ("user", "application", "access_token")
-    readonly_fields = ("token_checksum", "token_family")
-    exclude = ("token", "sid")
+    list_filter = ("application", ("revoked", admin.EmptyFieldListFilter))
+    search_fields = ("=user__username", "=application__client_id")
+    fields = readonly_fields = ("user", CLIENT, "created", "updated", "revoked", "token_family", AUTH_TIME)
     actions = ["revoke"]
 
-    @admin.action(description="Revoke selected refresh tokens")
+    def has_revoke_permission(self, request):
+        return request.user.has_perm("oauth.change_refreshtoken")
+
+    @admin.action(description="Revoke selected refresh tokens", permissions=["revoke"])
     def revoke(self, request, queryset):
+        count = 0
         for token in queryset:
             token.revoke()
+            count += 1
+        self.message_user(request, f"{count} refresh token(s) revoked.", messages.SUCCESS)
 
 
-class GrantAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "application", "expires", "redeemed_at")
+class GrantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Authorization codes, read-only (the code itself is never shown)."""
+
+    list_display = (ROW_ID, "user", CLIENT, "expires", "redeemed_at")
     list_select_related = ("user", "application")
-    raw_id_fields = ("user", "application")
-    exclude = ("code", "sid")
+    list_filter = ("application", ("redeemed_at", admin.EmptyFieldListFilter))
+    search_fields = ("=user__username", "=application__client_id")
+    fields = readonly_fields = ("user", CLIENT, "scope", "redirect_uri", "created", "expires", "redeemed_at")
 
 
-class IDTokenAdmin(admin.ModelAdmin):
-    list_display = ("jti", "user", "application", "expires")
-    raw_id_fields = ("user", "application")
+class IDTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """ID tokens issued (their rows: the token itself is not stored)."""
+
+    list_display = (JTI, "user", CLIENT, "expires")
+    list_select_related = ("user", "application")
+    list_filter = ("application",)
+    search_fields = ("=user__username", "=application__client_id", "=jti")
+    fields = readonly_fields = (JTI, "user", CLIENT, "scope", "created", "expires")
+
+
+@admin.display(description="public JWK")
+def public_jwk(key):
+    return format_html("<pre>{}</pre>", json.dumps(key.public_jwk, indent=2, sort_keys=True))
 
 
 @admin.register(SigningKey)
@@ -134,10 +321,18 @@ class SigningKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Signing keys, read-only: rows change only through the rotation flow. The private key,
     even encrypted, is never loaded here."""
 
-    list_display = ("kid", "state", "algorithm", "created_at", "activated_at", "retired_at")
+    list_display = ("kid", "state", "created_at", "activated_at", "retired_at")  # RS256 only: no algorithm
     list_filter = ("state",)
     search_fields = ("kid",)
-    fields = ("kid", "algorithm", "state", "public_jwk", "created_at", "activated_at", "retired_at")
+    fields = (
+        "kid",
+        "algorithm",
+        "state",
+        public_jwk,
+        "created_at",
+        "activated_at",
+        "retired_at",
+    )
     readonly_fields = fields
     actions = ["rotate", "rotate_now"]
 
@@ -203,3 +398,20 @@ class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         for consent in consents:
             flows.revoke_app_access(user=consent.user, client=consent.client)
         self.message_user(request, f"Revoked the access of {len(consents)} app(s) for their users.")
+
+
+class ConnectedAppInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The apps the user approved, on their admin page ("Revoke access" is on the consents
+    page, which the link opens)."""
+
+    model = Consent
+    fk_name = "user"
+    verbose_name = "connected app"
+    verbose_name_plural = "connected apps (consents)"
+    fields = readonly_fields = ("client", "scopes", "created_at", "updated_at")
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+accounts_admin.add_user_inline(ConnectedAppInline)

@@ -92,6 +92,26 @@ def create_client(
     return client, secret
 
 
+def rotate_client_secret(*, client, actor):
+    """Give the confidential `client` a new secret and return it (plaintext: show it once; only
+    its keyed hash is stored). The old secret stops working at once; tokens already issued stay
+    valid. Recorded as client.secret_rotated, `actor` (the operator, or None) having acted."""
+    if client.client_type != Client.CLIENT_CONFIDENTIAL:
+        raise ClientError({"client_type": ["A public client has no secret."]})
+    secret = generate_client_secret()
+    with transaction.atomic():
+        client.client_secret = secret
+        # post_save records nothing for a save of the secret alone (oauth.receivers): here.
+        client.save(update_fields=["client_secret", "updated"])
+        audit.record(
+            event=events.CLIENT_SECRET_ROTATED,
+            actor=actor,
+            client_id=client.client_id,
+            detail={"name": client.name},
+        )
+    return secret
+
+
 def revoke_token_family(*, family):
     """Revoke every token descended from one authorization: refresh tokens are marked
     revoked, access tokens deleted (so they are refused at once)."""

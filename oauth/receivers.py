@@ -30,18 +30,13 @@ def forget_deleted_access_token(sender, instance, using, **kwargs):
 
 def record_client_saved(sender, instance, created, raw=False, update_fields=None, **kwargs):
     """`post_save` of a Client (create_client, seed_clients, the admin): the audit log's
-    client.created / client.secret_rotated / client.changed (never the secret: only fields)."""
-    if raw:
-        return
-    if created:
-        event = events.CLIENT_CREATED
-    elif update_fields and "client_secret" in update_fields:
-        event = events.CLIENT_SECRET_ROTATED
-    else:
-        event = events.CLIENT_CHANGED
+    client.created / client.changed (never the secret: only fields)."""
+    if raw or (update_fields and "client_secret" in update_fields):
+        return  # a new secret: flows.rotate_client_secret records it, with the operator
+    event = events.CLIENT_CREATED if created else events.CLIENT_CHANGED
     detail = {"name": instance.name, "client_type": instance.client_type, "grant_types": instance.grant_types}
     if update_fields:
-        detail["fields"] = sorted(name for name in update_fields if name != "client_secret")
+        detail["fields"] = sorted(update_fields)
     audit.record(event=event, client_id=instance.client_id, detail=detail)
 
 

@@ -35,6 +35,10 @@ FIELDS = {
     "client_uri": ("client_uri", str),
     "policy_uri": ("policy_uri", str),
     "tos_uri": ("tos_uri", str),
+    "access_token_lifetime": ("access_token_lifetime", int),
+    "refresh_token_lifetime": ("refresh_token_lifetime", int),
+    "id_token_lifetime": ("id_token_lifetime", int),
+    "audience": ("audience", list),
 }
 KEY_OF = {attribute: key for key, (attribute, _) in FIELDS.items()}
 REQUIRED = ("name", "grant_types")
@@ -68,6 +72,10 @@ def _values(entry):
             if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
                 raise ValueError(key, "must be a list of strings")
             value = " ".join(raw)
+        elif kind is int:  # seconds; null: the server's setting
+            if raw is not None and (not isinstance(raw, int) or isinstance(raw, bool)):
+                raise ValueError(key, "must be a whole number of seconds, or null")
+            value = raw
         elif kind is bool:
             if not isinstance(raw, bool):
                 raise ValueError(key, "must be true or false")
@@ -169,8 +177,10 @@ def _create_arguments(values):
         "trusted": values.get("skip_authorization", False),
         "scopes": values.get("allowed_scopes", ""),
     }
-    for attribute in ("redirect_uris", "post_logout_redirect_uris", "allowed_origins"):
+    for attribute in ("redirect_uris", "post_logout_redirect_uris", "allowed_origins", "audience"):
         arguments[attribute] = values.get(attribute, "").split()
+    for attribute in ("access_token_lifetime", "refresh_token_lifetime", "id_token_lifetime"):
+        arguments[attribute] = values.get(attribute)
     for attribute in ("can_introspect_any", "backchannel_logout_session_required"):
         arguments[attribute] = values.get(attribute, False)
     for attribute in ("backchannel_logout_uri", "logo_uri", "client_uri", "policy_uri", "tos_uri"):

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts import admin as accounts_admin
-from core.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin, labelled
 
 from . import flows
 from .models import SSOSession, UserNotBefore
@@ -25,6 +25,25 @@ _FIELDS = (
 )
 
 
+@admin.display(description="IP address", ordering="ip")
+def ip_address(session):
+    return session.ip
+
+
+@admin.display(description="authentication methods")
+def authentication_methods(session):
+    return ", ".join(session.amr or ()) or "pwd"
+
+
+@admin.display(description="user agent")
+def user_agent(session):
+    return session.user_agent
+
+
+SESSION_ID = labelled("public_id", "session ID")
+_LABELLED = {"state": None, "ip": ip_address, "amr": authentication_methods, "public_id": SESSION_ID}
+
+
 @admin.display(description="state")
 def state(session):
     if session.revoked_at is not None:
@@ -34,11 +53,11 @@ def state(session):
 
 @admin.register(SSOSession)
 class SSOSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("public_id", "user", state, "ip", "created_at", "last_seen_at", "revoked_at")
+    list_display = (SESSION_ID, "user", state, ip_address, "created_at", "last_seen_at", "revoked_at")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter), "created_at", "last_seen_at")
     search_fields = ("user__username", "user__email", "user__subject", "ip", "=public_id")
     list_select_related = ("user",)
-    fields = readonly_fields = tuple(f if f != "state" else state for f in _FIELDS)
+    fields = readonly_fields = tuple(_LABELLED.get(f, f) or state for f in _FIELDS)
     date_hierarchy = "created_at"
     actions = ["revoke_sessions", "log_out_users_everywhere"]
     # Ending a session is "revoke"; rows go with purge_expired.
@@ -62,7 +81,7 @@ class SSOSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 class SSOSessionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = SSOSession
-    fields = readonly_fields = ("public_id", state, "ip", "user_agent", "created_at", "last_seen_at", "revoked_at")
+    fields = readonly_fields = (SESSION_ID, state, ip_address, user_agent, "created_at", "last_seen_at", "revoked_at")
     extra = 0
     can_delete = False
     show_change_link = True
@@ -82,9 +101,16 @@ def log_out_everywhere(model_admin, request, queryset):
     _log_out_everywhere(model_admin, request, queryset)
 
 
-# The user's admin page lists their SSO sessions; the user list offers a global logout.
+def _log_out_one_everywhere(*, request, user):
+    ended = flows.logout_everywhere(user=user, why=f"admin action by user {request.user.pk}")
+    return f"{user.get_username()} is logged out everywhere: {len(ended)} session(s) ended, every token refused."
+
+
+# The user's admin page lists their SSO sessions and has a "Log out everywhere" button; the
+# user list offers it for several users at once.
 accounts_admin.add_user_inline(SSOSessionInline)
 accounts_admin.add_user_action(log_out_everywhere)
+accounts_admin.add_user_button(name="log-out-everywhere", label="Log out everywhere", run=_log_out_one_everywhere)
 
 
 @admin.register(UserNotBefore)

@@ -24,6 +24,20 @@ class TOTPDeviceInline(ReadOnlyAdminMixin, admin.TabularInline):
     can_delete = False
 
 
+class RecoveryCodesInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The user's recovery codes: how many are left, never the codes."""
+
+    model = StaticDevice
+    verbose_name = "recovery code set"
+    fields = readonly_fields = ("name", "confirmed", "remaining", "created_at", "last_used_at")
+    extra = 0
+    can_delete = False
+
+    @admin.display(description="codes left")
+    def remaining(self, device):
+        return device.token_set.count()
+
+
 @admin.action(
     description="Remove two-factor authentication (they log in with the password alone)", permissions=["change"]
 )
@@ -32,5 +46,18 @@ def remove_two_factor(model_admin, request, queryset):
     model_admin.message_user(request, f"Two-factor authentication removed for {count} user(s).", messages.SUCCESS)
 
 
+def _remove_two_factor(*, request, user):
+    flows.disable(user=user, by=request.user, reason="removed by an operator")
+    return f"Two-factor authentication removed for {user.get_username()}: they log in with the password alone."
+
+
+def _has_two_factor(user):
+    return TOTPDevice.objects.filter(user=user).exists() or StaticDevice.objects.filter(user=user).exists()
+
+
 accounts_admin.add_user_inline(TOTPDeviceInline)
+accounts_admin.add_user_inline(RecoveryCodesInline)
 accounts_admin.add_user_action(remove_two_factor)
+accounts_admin.add_user_button(
+    name="remove-two-factor", label="Remove two-factor", run=_remove_two_factor, shown=_has_two_factor
+)

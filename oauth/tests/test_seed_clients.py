@@ -97,6 +97,18 @@ def test_updates_by_name_and_keeps_the_secret(write):
     assert client.client_secret == secret_hash
 
 
+def test_token_lifetimes_and_audience(write):
+    tuned = {**SERVICE, "access_token_lifetime": 300, "refresh_token_lifetime": None, "audience": ["https://a.example"]}
+    seed(write([tuned]))
+    client = Client.objects.get(name="Batch")
+    assert (client.access_token_lifetime, client.refresh_token_lifetime) == (300, None)
+    assert client.audience == "https://a.example"
+    result = seed_json(write([{**tuned, "access_token_lifetime": 600}]))
+    assert result["updated"][0]["changed"] == ["access_token_lifetime"]
+    client.refresh_from_db()
+    assert client.access_token_lifetime == 600
+
+
 def test_text_output_shows_new_secrets_once(write):
     output = seed(write([WEB]))
     assert "created 'Web app': client_id" in output and "client_secret" in output
@@ -117,6 +129,9 @@ def test_text_output_shows_new_secrets_once(write):
         ({"grant_types": ["client_credentials"]}, "clients[1]: name: required"),
         ({**SERVICE}, "clients[1] (name 'Batch'): name: appears twice"),
         ("not an object", "clients[1]: must be an object"),
+        ({**SERVICE, "name": "B", "access_token_lifetime": "300"}, "access_token_lifetime: must be a whole number"),
+        ({**SERVICE, "name": "B", "access_token_lifetime": 5}, "access_token_lifetime:"),
+        ({**SERVICE, "name": "B", "audience": ["not-a-uri"]}, "audience: not-a-uri: must be an absolute URI"),
     ],
 )
 def test_a_bad_entry_changes_nothing(write, entry, message):

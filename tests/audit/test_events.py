@@ -249,13 +249,22 @@ def test_client_secret_rotated_in_the_admin(confidential, make_user):
     operator = make_user(username="op3", is_staff=True, is_superuser=True)
     browser = BrowserClient()
     browser.force_login(operator)
-    response = browser.post(
-        "/admin/oauth/client/", {"action": "rotate_secret", "_selected_action": [client.pk]}, follow=True
-    )
+    response = browser.post(f"/admin/oauth/client/{client.pk}/rotate-secret/")
     assert response.status_code == 200
     row = only(events.CLIENT_SECRET_ROTATED)
     assert (row.actor_id, row.client_id) == (operator.pk, client.client_id)
     assert "client_secret" not in json.dumps(row.detail)
+    assert recorded(events.CLIENT_CHANGED) == []  # one event for one rotation
+    no_secret_in_the_log(response.context["secret"])
+
+
+def test_client_secret_rotated_by_the_flow_names_the_actor(confidential, make_user):
+    client, _ = confidential
+    operator = make_user(username="op4")
+    secret = oauth_flows.rotate_client_secret(client=client, actor=operator)
+    row = only(events.CLIENT_SECRET_ROTATED)
+    assert (row.actor_id, row.client_id) == (operator.pk, client.client_id)
+    no_secret_in_the_log(secret)
 
 
 def test_signing_key_rotation(db):
