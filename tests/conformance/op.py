@@ -124,7 +124,7 @@ class RegisteredClient:
     client_secret: str
     redirect_uri: str
     post_logout_redirect_uri: str
-    backchannel_logout_uri: str = ""
+    backchannel_logout_uri: str
 
 
 class OP:
@@ -180,30 +180,37 @@ class OP:
             raise RuntimeError(f"manage.py {args[0]} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
         return result.stdout
 
-    def create_client(self, name, *, backchannel=False):
-        redirect_uri = f"{self.rp_base}-{name}/callback"
-        post_logout = f"{self.rp_base}-{name}/post_logout_redirect"
+    def client_arguments(self, name, *, backchannel=False):
+        """`manage.py create_client` arguments for one of the suite's static clients."""
+        uris = {
+            "redirect_uri": f"{self.rp_base}-{name}/callback",
+            "post_logout_redirect_uri": f"{self.rp_base}-{name}/post_logout_redirect",
+            "backchannel_logout_uri": "",
+        }
         args = ["--name", f"conformance {name}", "--grant-types", "authorization_code,refresh_token"]
-        args += ["--redirect-uri", redirect_uri, "--post-logout-redirect-uri", post_logout, "--pkce-optional"]
-        backchannel_uri = ""
+        args += ["--redirect-uri", uris["redirect_uri"], "--post-logout-redirect-uri", uris["post_logout_redirect_uri"]]
+        args += ["--pkce-optional", "--json"]
         if backchannel:
-            backchannel_uri = f"https://127.0.0.1:{self.receiver_port}/test/a/identity/backchannel_logout"
-            args += ["--backchannel-logout-uri", backchannel_uri, "--backchannel-logout-session-required"]
-        created = json.loads(self.manage("create_client", "--json", *args))
-        return RegisteredClient(
-            created["client_id"], created["client_secret"], redirect_uri, post_logout, backchannel_uri
-        )
+            uris["backchannel_logout_uri"] = (
+                f"https://127.0.0.1:{self.receiver_port}/test/a/identity/backchannel_logout"
+            )  # fmt: skip
+            args += ["--backchannel-logout-uri", uris["backchannel_logout_uri"]]
+            args += ["--backchannel-logout-session-required"]
+        return args, uris
 
     def prepare(self):
+        """A fresh database; the suite's clients (`create_client`, in one process) and user."""
         recreate_database(self.database_url)
         flush_redis(self.redis_url)
         self.manage("migrate", "--noinput")
         self.manage("collectstatic", "--noinput", "-v0")
+        plan = {"basic": {}, "post": {}, "second": {}, "backchannel": {"backchannel": True}}
+        arguments = {name: self.client_arguments(name, **options) for name, options in plan.items()}
+        script = CLIENTS_SCRIPT.format(arguments={name: args for name, (args, _) in arguments.items()})
+        created = json.loads(self.manage("shell", stdin=script).strip().splitlines()[-1])
         self.clients = {
-            "basic": self.create_client("basic"),
-            "post": self.create_client("post"),
-            "second": self.create_client("second"),
-            "backchannel": self.create_client("backchannel", backchannel=True),
+            name: RegisteredClient(created[name]["client_id"], created[name]["client_secret"], **uris)
+            for name, (_, uris) in arguments.items()
         }
         self.manage("shell", stdin=USER_SCRIPT.format(username=USERNAME, password=PASSWORD))
 
@@ -236,6 +243,17 @@ class OP:
         if getattr(self, "_log", None):
             self._log.close()
 
+
+CLIENTS_SCRIPT = """
+import io, json
+from django.core.management import call_command
+created = {{}}
+for name, args in {arguments!r}.items():
+    out = io.StringIO()
+    call_command("create_client", *args, stdout=out)
+    created[name] = json.loads(out.getvalue())
+print(json.dumps(created))
+"""
 
 # The user the tester logs in as, with every standard claim a profile holds (OIDC Core 5.1).
 USER_SCRIPT = """

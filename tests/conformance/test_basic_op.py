@@ -5,11 +5,18 @@ Module sources: openid-certification/conformance-suite, src/main/java/net/openid
 openid/. Each test names its class; the spec sections are the ones the module's conditions cite.
 """
 
+import json
+import os
 import secrets
+import subprocess
+import threading
 import time
+from pathlib import Path
 
 import pytest
-from rp import Suite, b64url_json_segment, happy_flow, name_in_id_token, random_alnum, unverified
+from rp import Suite, UserAgent, b64url_json_segment, happy_flow, name_in_id_token, random_alnum, unverified
+
+from conftest import Module
 
 BASIC = "Basic OP"
 STATIC_CLIENT_NA = (
@@ -380,16 +387,54 @@ def test_oidcc_codereuse(suite, agent, module):
 
 
 @oidf("OIDCCAuthCodeReuseAfter30Seconds", "oidcc-codereuse-30seconds")
-def test_oidcc_codereuse_30seconds(suite, agent, module):
+def test_oidcc_codereuse_30seconds(codereuse_30seconds, module):
     """OIDCCAuthCodeReuseAfter30Seconds (OP-OAuth-2nd-30s, OP-OAuth-2nd-Revokes): the code
     again 30 seconds later: invalid_grant (RFC 6749 4.1.2, 5.2); the first access token SHOULD
-    then be revoked (RFC 6749 4.1.2; a 4xx from the protected resource, else a WARNING)."""
+    then be revoked (RFC 6749 4.1.2; a 4xx from the protected resource, else a WARNING).
+    Its steps (`_codereuse_30seconds`) start with the plan, so the wait overlaps other modules."""
+    codereuse_30seconds.join(timeout=90)
+    assert not codereuse_30seconds.is_alive(), "the module did not finish"
+    module.warnings.extend(codereuse_30seconds.record.warnings)
+    if codereuse_30seconds.error is not None:
+        raise codereuse_30seconds.error
+
+
+def _codereuse_30seconds(suite, agent, module):
     flow, form = _code_reuse(suite, agent)
     time.sleep(30)  # WaitFor30Seconds
     _check_reuse_refused(suite.token_request(form))
     response = suite.userinfo(flow.tokens["access_token"])
     if not 400 <= response.status_code < 500:
         module.warn(f"the first access token still works after the code's reuse ({response.status_code})")
+
+
+class BackgroundModule(threading.Thread):
+    """A module run in a thread of its own, its assertion error (if any) kept for the test."""
+
+    def __init__(self, op, steps):
+        super().__init__(daemon=True)
+        self.op, self.steps, self.record, self.error = op, steps, Module(), None
+
+    def run(self):
+        agent = UserAgent(self.op)
+        try:
+            self.steps(Suite(self.op, self.record, self.op.clients["basic"]), agent, self.record)
+        except BaseException as exc:  # noqa: BLE001 (re-raised in the test)
+            self.error = exc
+        finally:
+            agent.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def codereuse_30seconds(request, op):
+    """oidcc-codereuse-30seconds, started with this plan when it was selected."""
+    selected = any(item.name == "test_oidcc_codereuse_30seconds" for item in request.session.items)
+    runner = BackgroundModule(op, _codereuse_30seconds)
+    if selected:
+        runner.start()
+    yield runner
+    if selected:
+        runner.join(timeout=60)
 
 
 @oidf("OIDCCEnsureRegisteredRedirectUri", "oidcc-ensure-registered-redirect-uri")
@@ -582,3 +627,39 @@ def test_oidcc_ensure_request_with_valid_pkce_succeeds(suite, agent, module):
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     request = suite.authorization_request(code_challenge=challenge, code_challenge_method="S256")
     happy_flow(suite, agent, request, code_verifier=verifier)
+
+
+# --- a certified relying party -----------------------------------------------------------------
+
+NODE_RUNNER = Path(__file__).parent / "node" / "login.mjs"
+
+
+@pytest.mark.oidf("relying party: openid-client (npm)", "node/login.mjs", "openid-client-login")
+def test_openid_client_login(op, agent, module):
+    """Not an OIDF module: one full login driven by openid-client, an OpenID-certified RP
+    library no one here wrote (node/login.mjs): discovery, the code flow with client_secret_basic,
+    state and nonce checked by the library (OIDC Core 3.1.3.7), UserInfo (5.3), a refresh (12),
+    and its end-session URL honoured (RP-Initiated Logout 1.0 2, 3). The test is the browser."""
+    if not (NODE_RUNNER.parent / "node_modules" / "openid-client").is_dir():
+        pytest.fail("openid-client is not installed: make conformance runs npm ci in tests/conformance/node")
+    client = op.clients["basic"]
+    env = {**os.environ, "NODE_EXTRA_CA_CERTS": op.ca}
+    args = [op.issuer, client.client_id, client.client_secret, client.redirect_uri, client.post_logout_redirect_uri]
+    with subprocess.Popen(
+        ["node", str(NODE_RUNNER), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+    ) as runner:
+        first = json.loads(runner.stdout.readline() or '{"error": "the runner printed nothing"}')
+        assert "authorization_url" in first, first
+        arrival = agent.visit(first["authorization_url"])
+        assert arrival.at(client.redirect_uri), f"no redirect to the client: {arrival.url}"
+        runner.stdin.write(json.dumps({"callback_url": arrival.url}) + "\n")
+        runner.stdin.flush()
+        result = json.loads(runner.stdout.readline() or '{"error": "the runner printed nothing"}')
+        runner.wait(timeout=30)
+    assert "error" not in result, f"openid-client: {result}"
+    assert result["userinfo"]["sub"] == result["claims"]["sub"]
+    assert result["userinfo"].get("email") == "buffy@example.com"
+    assert result["refreshed"]["token_type"].lower() == "bearer"
+    logout = agent.visit(result["end_session_url"])
+    assert logout.at(client.post_logout_redirect_uri), f"end session did not return to the client: {logout.url}"
+    assert logout.params.get("state") == result["state"]
