@@ -193,4 +193,4 @@ def agent(op):
 @pytest.fixture
 def suite(op, module):
     """The suite, configured with the certification profile's client (client_secret_basic)."""
-    return Suite(op, module, op.clients["basic"])
+    return Suite(op, module, op.clients["basic"]).configure()

@@ -184,6 +184,25 @@ class Suite:
         self.config = self.discovery().json()
         self.jwks = requests.get(self.config["jwks_uri"], timeout=TIMEOUT, verify=op.ca).json()
 
+    def configure(self, *, auth="basic"):
+        """AbstractOIDCCServerTest.configure, run by every module of the Basic and logout plans:
+        CheckServerConfiguration, FetchServerKeys, ValidateJwksSequence (RFC 7517 1.1),
+        CheckForKeyIdInServerJWKs (OIDC Core 10.1), CheckDistinctKeyIdValueInServerJWKs (RFC 7517
+        4.5), EnsureServerConfigurationSupportsClientSecretBasic / ...Post."""
+        for name in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"):
+            assert self.config.get(name), f"discovery has no {name}"
+        keys = self.jwks.get("keys")
+        assert isinstance(keys, list) and keys, "the JWKS has no keys (RFC 7517 5)"
+        for key in keys:
+            assert key.get("kty") and key.get("kid"), "a server JWK without kty or kid (RFC 7517 4, OIDC Core 10.1)"
+            assert not {"d", "p", "q", "dp", "dq", "qi", "k"} & set(key), "a private member in the JWKS"
+        assert len({k["kid"] for k in keys}) == len(keys), "kid values are not distinct (RFC 7517 4.5)"
+        method = "client_secret_basic" if auth == "basic" else "client_secret_post"
+        # an absent list means client_secret_basic only (OIDC Discovery 3)
+        supported = self.config.get("token_endpoint_auth_methods_supported", ["client_secret_basic"])
+        assert method in supported, f"{method} not in token_endpoint_auth_methods_supported"
+        return self
+
     def discovery(self):
         return requests.get(
             f"{self.op.issuer}/.well-known/openid-configuration", timeout=TIMEOUT, verify=self.op.ca

@@ -90,7 +90,8 @@ def test_oidcc_idtoken_unsigned(suite, module):
 
 
 def _userinfo_module(suite, agent, how):
-    flow = happy_flow(suite, agent, suite.authorization_request(), userinfo=False)
+    """The happy flow (its protected-resource call included), then the module's UserInfo call."""
+    flow = happy_flow(suite, agent, suite.authorization_request())
     response = suite.userinfo(flow.tokens["access_token"], how=how)
     return flow, response
 
@@ -137,7 +138,7 @@ def _scope_module(suite, agent, module, scope):
     if missing := [s for s in wanted if s not in suite.config.get("scopes_supported", wanted)]:
         module.not_applicable(f"scopes_supported does not list {missing} (the suite skips the module)")
         return None, None
-    flow = happy_flow(suite, agent, suite.authorization_request(scope=scope), userinfo=False)
+    flow = happy_flow(suite, agent, suite.authorization_request(scope=scope))
     info = suite.check_userinfo(flow, suite.userinfo(flow.tokens["access_token"]))
     if missing := suite.scope_claims_returned(flow, info):
         module.warn(f"UserInfo returned no claim of the scopes {missing} (OIDC Core 5.4)")
@@ -192,7 +193,7 @@ def test_oidcc_alternate_happy_flow(suite, agent, module):
     ("email openid") and the query parameters in reverse order (RFC 6749 3.3: order does not
     matter)."""
     request = suite.authorization_request(scope="email openid")
-    flow = happy_flow(suite, agent, request, reorder=True, userinfo=False)
+    flow = happy_flow(suite, agent, request, reorder=True)
     info = suite.check_userinfo(flow, suite.userinfo(flow.tokens["access_token"]))
     if suite.scope_claims_returned(flow, info):
         module.warn("UserInfo returned no email claim (OIDC Core 5.4)")
@@ -418,7 +419,7 @@ class BackgroundModule(threading.Thread):
     def run(self):
         agent = UserAgent(self.op)
         try:
-            self.steps(Suite(self.op, self.record, self.op.clients["basic"]), agent, self.record)
+            self.steps(Suite(self.op, self.record, self.op.clients["basic"]).configure(), agent, self.record)
         except BaseException as exc:  # noqa: BLE001 (re-raised in the test)
             self.error = exc
         finally:
@@ -461,7 +462,7 @@ def test_oidcc_server_client_secret_post(op, agent, module):
     """OIDCCServerTestClientSecretPost (OP-ClientAuth-SecretPost-Static): the happy flow with
     client_secret_post (OIDC Core 9), its own static client (the plan's client_secret_post
     client); discovery must list the method (EnsureServerConfigurationSupportsClientSecretPost)."""
-    suite = Suite(op, module, op.clients["post"])
+    suite = Suite(op, module, op.clients["post"]).configure(auth="post")
     assert "client_secret_post" in suite.config["token_endpoint_auth_methods_supported"]
     happy_flow(suite, agent, suite.authorization_request(), auth="post")
 
@@ -532,7 +533,7 @@ def test_oidcc_claims_essential(suite, agent, module):
     import json
 
     claims = json.dumps({"userinfo": {"name": {"essential": True}}})
-    flow = happy_flow(suite, agent, suite.authorization_request(claims=claims), userinfo=False)
+    flow = happy_flow(suite, agent, suite.authorization_request(claims=claims))
     info = suite.check_userinfo(flow, suite.userinfo(flow.tokens["access_token"]))
     if "name" not in info:
         module.warn("UserInfo has no name though it was requested as essential (OIDC Core 5.5.1)")
@@ -568,7 +569,7 @@ def test_oidcc_refresh_token(op, suite, agent, module):
     scope = "openid offline_access" if "offline_access" in suite.config.get("scopes_supported", []) else "openid"
     prompt = "consent" if "offline_access" in scope else None
     first = _refresh_once(suite, agent, module, scope, prompt)
-    second_suite = Suite(op, module, op.clients["second"])
+    second_suite = Suite(op, module, op.clients["second"]).configure()
     second = _refresh_once(second_suite, agent, module, scope, prompt, nonce_length=43)
     response = suite.token_request({"grant_type": "refresh_token", "refresh_token": second, "scope": scope})
     assert response.status_code == 400, f"client 2's refresh token with client 1: {response.status_code}"

@@ -260,7 +260,7 @@ def test_oidcc_backchannel_rp_initiated_logout(op, agent, receiver, module):
     event as an empty object, sub and/or sid equal to the ID token's, no nonce; the request per
     2.5: form-encoded, logout_token alone (else a WARNING); TLS 1.2+ / 1.3 (BCP 195, RFC 9325:
     WARNINGs)."""
-    suite = Suite(op, module, op.clients["backchannel"])
+    suite = Suite(op, module, op.clients["backchannel"]).configure()
     while not receiver.requests.empty():  # nothing from another module's logout
         receiver.requests.get_nowait()
     logout = Logout(suite, agent)
