@@ -37,6 +37,18 @@ def suite_state(length=10):
     return random_alnum(length - 4) + "-._~" if length > 10 else random_alnum(length)
 
 
+def end_session_state():
+    """CreateRandomEndSessionState: RFC6749AppendixASyntaxUtils.generateVSChar(50, 10, 30) (50
+    letters, 10 digits, 30 punctuation characters of VSCHAR), with '+', ' ' and ';' made '~'."""
+    punctuation = "".join(
+        chr(c) for a, b in ((0x20, 0x2F), (0x3A, 0x40), (0x5B, 0x60), (0x7B, 0x7E)) for c in range(a, b + 1)
+    )
+    value = "".join(secrets.choice(string.ascii_letters) for _ in range(50))
+    value += "".join(secrets.choice(string.digits) for _ in range(10))
+    value += "".join(secrets.choice(punctuation) for _ in range(30))
+    return value.replace("+", "~").replace(" ", "~").replace(";", "~")
+
+
 def b64url_json(segment):
     return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
 

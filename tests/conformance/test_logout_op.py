@@ -13,7 +13,7 @@ import time
 from urllib.parse import quote, urlencode
 
 import pytest
-from rp import Suite, alg_none, fake_id_token, happy_flow, random_alnum, unverified
+from rp import Suite, alg_none, end_session_state, fake_id_token, happy_flow, unverified
 from test_basic_op import USER_INTERFACE_ERRORS
 
 RP_LOGOUT = "RP-Initiated Logout OP"
@@ -55,7 +55,7 @@ class Logout:
     def __init__(self, suite, agent):
         self.suite, self.agent = suite, agent
         self.flow = happy_flow(suite, agent, suite.authorization_request(state_length=128))
-        self.end_session_state = random_alnum(10)  # CreateRandomEndSessionState
+        self.end_session_state = end_session_state()
         self.params = {
             "id_token_hint": self.flow.id_token,
             "post_logout_redirect_uri": suite.client.post_logout_redirect_uri,
