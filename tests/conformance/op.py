@@ -234,7 +234,7 @@ class OP:
 
     def stop(self):
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signal.SIGINT)  # gunicorn: quick shutdown (the run is over)
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
