@@ -75,6 +75,13 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    """A module the table calls a failure (a skipped one included) fails the run."""
+    if any(r["result"] == "fail" for r in RESULTS) and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def table():
     lines = ["| module | plan | result | reason |", "| --- | --- | --- | --- |"]
     for r in RESULTS:
