@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint check migrate serve bench clean example-rp example-spa example-api
+.PHONY: help run test lint check migrate serve bench conformance clean example-rp example-spa example-api
 
 # `make run PORT=8010` serves on 8010; the development issuer follows the port (an ISSUER set in
 # the environment wins). The examples take the same PORT, to find the server.
@@ -65,6 +65,19 @@ lint: $(VENV)/.dev-installed ## ruff, and a check that no model change lacks its
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 check: lint test ## Everything CI runs on the embedded default
+
+# openid-client (npm), the certified relying party that drives one login of the conformance suite.
+CONFORMANCE_NODE := tests/conformance/node/node_modules/.package-lock.json
+$(CONFORMANCE_NODE): tests/conformance/node/package.json tests/conformance/node/package-lock.json
+	npm ci --prefix tests/conformance/node --no-audit --no-fund --loglevel=error
+
+# A fresh database (its name must end in "conformance") and a Redis database of its own, both
+# flushed: never point these at data you keep.
+CONFORMANCE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/identity_conformance
+CONFORMANCE_REDIS_URL ?= redis://127.0.0.1:6379/14
+conformance: $(VENV)/.dev-installed $(CONFORMANCE_NODE) ## The OIDF OP certification plans against a live server (PostgreSQL, Redis, gunicorn + TLS); prints the table
+	CONFORMANCE_DATABASE_URL=$(CONFORMANCE_DATABASE_URL) CONFORMANCE_REDIS_URL=$(CONFORMANCE_REDIS_URL) \
+		$(BIN)/python -m pytest -c tests/conformance/pytest.ini tests/conformance $(PYTEST_ARGS)
 
 $(VENV)/.bench-installed: requirements/base.txt requirements/dev.txt requirements/bench.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements/bench.txt
