@@ -1,13 +1,15 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import revoke_access_token
 
 from core.admin import ReadOnlyAdminMixin
 
 from . import flows
-from .models import BackchannelLogout, Client, Consent, SigningKey
+from .models import BackchannelLogout, Client, Consent, InitialAccessToken, SigningKey
 
 # django-oauth-toolkit registers these classes itself (see the *_ADMIN_CLASS settings).
 
@@ -16,7 +18,7 @@ class ClientAdmin(admin.ModelAdmin):
     list_display = ("name", "client_id", "client_type", "grant_types", "skip_authorization", "created")
     list_filter = ("client_type", "skip_authorization", "can_introspect_any")
     search_fields = ("name", "client_id")
-    readonly_fields = ("client_id", "created", "updated")
+    readonly_fields = ("client_id", "registered_over_http", "created", "updated")
     fields = (
         "name",
         "client_id",
@@ -35,6 +37,9 @@ class ClientAdmin(admin.ModelAdmin):
         "client_uri",
         "policy_uri",
         "tos_uri",
+        "token_endpoint_auth_method",
+        "contacts",
+        "registered_over_http",
         "created",
         "updated",
     )
@@ -46,6 +51,10 @@ class ClientAdmin(admin.ModelAdmin):
             "Space-separated."
         ),
     }
+
+    @admin.display(boolean=True, description="registered over HTTP (RFC 7591)")
+    def registered_over_http(self, obj):
+        return bool(obj.registration_access_token_checksum)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name in self.help_texts:
@@ -190,3 +199,50 @@ class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         for consent in consents:
             flows.revoke_app_access(user=consent.user, client=consent.client)
         self.message_user(request, f"Revoked the access of {len(consents)} app(s) for their users.")
+
+
+class InitialAccessTokenForm(forms.ModelForm):
+    class Meta:
+        model = InitialAccessToken
+        fields = ("label", "expires_at", "uses_left")
+
+    def clean_expires_at(self):
+        expires_at = self.cleaned_data["expires_at"]
+        if expires_at <= timezone.now():
+            raise forms.ValidationError("Choose a time in the future.")
+        return expires_at
+
+    def clean_uses_left(self):
+        uses = self.cleaned_data["uses_left"]
+        if self.instance.pk is None and uses < 1:
+            raise forms.ValidationError("A new token needs at least one use.")
+        return uses
+
+
+@admin.register(InitialAccessToken)
+class InitialAccessTokenAdmin(admin.ModelAdmin):
+    """Initial access tokens for client registration over HTTP (RFC 7591 3). Adding one issues
+    a token, shown once in a message; only its hash is stored. Delete a row to withdraw it."""
+
+    form = InitialAccessTokenForm
+    list_display = ("label", "created_at", "expires_at", "uses_left", "created_by")
+    list_select_related = ("created_by",)
+    search_fields = ("label",)
+    readonly_fields = ("created_at", "created_by")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("label", "expires_at", "uses_left")
+        return ("label", "expires_at", "uses_left", "created_at", "created_by")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        row, token = flows.issue_initial_access_token(
+            expires_in=obj.expires_at - timezone.now(), uses=obj.uses_left, label=obj.label, created_by=request.user
+        )
+        obj.pk = row.pk
+        obj.checksum, obj.created_at, obj.created_by = row.checksum, row.created_at, row.created_by
+        # Shown once, to the operator who asked; only its hash is stored.
+        self.message_user(request, f"Initial access token (shown once): {token}", messages.WARNING)
