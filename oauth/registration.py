@@ -232,9 +232,9 @@ def configure(request, client_id):
         return _unauthorized("The registration access token is not valid for this client.", token_given=True)
     try:
         if request.method == "GET":
-            return JsonResponse(
-                {**client_metadata.render(client), "registration_client_uri": _configuration_uri(client)}
-            )
+            # RFC 7592 3: the answer carries the registration access token, which is the one
+            # presented (only its hash is stored; a read does not rotate it).
+            return _registration_answer(client, token)
         if request.method == "DELETE":
             flows.delete_registered_client(client=client, token=token)
             return HttpResponse(status=204)
