@@ -18,7 +18,15 @@ class ClientAdmin(admin.ModelAdmin):
     list_display = ("name", "client_id", "client_type", "grant_types", "skip_authorization", "created")
     list_filter = ("client_type", "skip_authorization", "can_introspect_any")
     search_fields = ("name", "client_id")
-    readonly_fields = ("client_id", "registered_over_http", "created", "updated")
+    # The RFC 7591 metadata a client registered over HTTP stated; the client changes it (PUT).
+    readonly_fields = (
+        "client_id",
+        "token_endpoint_auth_method",
+        "contacts",
+        "registered_over_http",
+        "created",
+        "updated",
+    )
     fields = (
         "name",
         "client_id",

@@ -204,3 +204,17 @@ def test_the_registration_settings_are_checked(settings, mode, scopes, ids):
     settings.CLIENT_REGISTRATION = mode
     settings.CLIENT_REGISTRATION_SCOPES = scopes
     assert {e.id for e in checks.client_registration_check(None)} == ids
+
+
+@pytest.mark.django_db
+def test_the_client_admin_shows_the_registration_metadata_read_only(make_user, make_client):
+    admin = make_user(is_staff=True, is_superuser=True)
+    client, _ = make_client(name="Made here")
+    client.contacts, client.token_endpoint_auth_method = ["dev@example.com"], "client_secret_post"
+    client.save()
+    browser = BrowserClient()
+    browser.force_login(admin)
+    page = browser.get(f"/admin/oauth/client/{client.pk}/change/").content.decode()
+    assert "dev@example.com" in page and "client_secret_post" in page
+    assert 'name="contacts"' not in page and 'name="token_endpoint_auth_method"' not in page
+    assert "registered over http" in page.lower()
