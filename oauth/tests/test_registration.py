@@ -218,3 +218,14 @@ def test_the_client_admin_shows_the_registration_metadata_read_only(make_user, m
     assert "dev@example.com" in page and "client_secret_post" in page
     assert 'name="contacts"' not in page and 'name="token_endpoint_auth_method"' not in page
     assert "registered over http" in page.lower()
+
+
+@pytest.mark.django_db
+def test_purge_expired_deletes_expired_and_spent_initial_access_tokens():
+    live, _ = flows.issue_initial_access_token(expires_in=timedelta(hours=1), uses=2)
+    spent, spent_token = flows.issue_initial_access_token(expires_in=timedelta(hours=1), uses=1)
+    assert flows.spend_initial_access_token(spent_token)
+    expired, _ = flows.issue_initial_access_token(expires_in=timedelta(hours=1), uses=1)
+    InitialAccessToken.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    call_command("purge_expired", "--only", "oauth.initial_access_tokens", stdout=StringIO())
+    assert list(InitialAccessToken.objects.values_list("pk", flat=True)) == [live.pk]
