@@ -210,6 +210,13 @@ class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 class InitialAccessTokenForm(forms.ModelForm):
+    # One labelled input (the admin's split date and time inputs have no labels of their own).
+    expires_at = forms.DateTimeField(
+        label="Expires at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Local time of the server's time zone.",
+    )
+
     class Meta:
         model = InitialAccessToken
         fields = ("label", "expires_at", "uses_left")

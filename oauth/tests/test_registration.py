@@ -154,11 +154,10 @@ def test_the_admin_issues_a_token_shown_once(make_user):
     admin = make_user(is_staff=True, is_superuser=True)
     browser = BrowserClient()
     browser.force_login(admin)
-    expires = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S")
-    date, time = expires.split(" ")
+    expires = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     response = browser.post(
         "/admin/oauth/initialaccesstoken/add/",
-        {"label": "Partner A", "expires_at_0": date, "expires_at_1": time, "uses_left": 2},
+        {"label": "Partner A", "expires_at": expires, "uses_left": 2},
         follow=True,
     )
     assert response.status_code == 200, response.content
@@ -180,7 +179,7 @@ def test_the_admin_refuses_a_token_that_has_already_expired(make_user):
     browser.force_login(admin)
     response = browser.post(
         "/admin/oauth/initialaccesstoken/add/",
-        {"label": "Late", "expires_at_0": "2000-01-01", "expires_at_1": "00:00:00", "uses_left": 1},
+        {"label": "Late", "expires_at": "2000-01-01T00:00", "uses_left": 1},
     )
     assert response.status_code == 200 and b"Choose a time in the future" in response.content
     assert not InitialAccessToken.objects.exists()

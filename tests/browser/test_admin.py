@@ -31,6 +31,8 @@ ADMIN_PAGES = {
     "roles": "/admin/rbac/role/",
     "add-role": "/admin/rbac/role/add/",
     "permissions": "/admin/rbac/permission/",
+    "initial-access-tokens": "/admin/oauth/initialaccesstoken/",
+    "add-initial-access-token": "/admin/oauth/initialaccesstoken/add/",
 }
 
 
@@ -54,3 +56,28 @@ def test_edit_a_user(admin_tab, user):
 def test_view_site_leads_to_the_start_page(admin_tab):
     admin_tab.click("View site", role="link", within="#header")
     assert admin_tab.page.url == admin_tab.origin + "/accounts/profile/"  # `/`, signed in
+
+
+def test_issue_an_initial_access_token(admin_tab):
+    """Client registration (RFC 7591): the operator issues an initial access token, shown once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from oauth.models import InitialAccessToken, token_checksum
+
+    admin_tab.goto("/admin/oauth/initialaccesstoken/add/")
+    tomorrow = timezone.localtime() + timedelta(days=1)
+    admin_tab.page.get_by_label("Label").fill("Partner A")
+    admin_tab.page.get_by_label("Expires at").fill(tomorrow.strftime("%Y-%m-%dT%H:%M"))
+    admin_tab.page.get_by_label("Uses left").fill("2")
+    admin_tab.click("Save", exact=True, within="#content")
+    message = admin_tab.page.inner_text(".messagelist")
+    assert "Initial access token (shown once): " in message
+    token = message.split("(shown once): ", 1)[1].split()[0]
+    row = InitialAccessToken.objects.get()
+    assert row.checksum == token_checksum(token) and row.uses_left == 2 and row.label == "Partner A"
+    # Listed without the token.
+    admin_tab.goto("/admin/oauth/initialaccesstoken/")
+    assert "Partner A" in admin_tab.page.inner_text("#result_list")
+    assert token not in admin_tab.page.content()
