@@ -1,9 +1,13 @@
 """The admin console, in Chromium: staff log in through the one login page, and the pages
 operators use every day load, pass the accessibility check and submit."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from oauth import keys
+from oauth.models import InitialAccessToken, token_checksum
 
 
 @pytest.fixture
@@ -60,12 +64,6 @@ def test_view_site_leads_to_the_start_page(admin_tab):
 
 def test_issue_an_initial_access_token(admin_tab):
     """Client registration (RFC 7591): the operator issues an initial access token, shown once."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from oauth.models import InitialAccessToken, token_checksum
-
     admin_tab.goto("/admin/oauth/initialaccesstoken/add/")
     tomorrow = timezone.localtime() + timedelta(days=1)
     admin_tab.page.get_by_label("Label").fill("Partner A")

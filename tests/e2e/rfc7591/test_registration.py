@@ -301,3 +301,14 @@ def test_a_one_use_token_registers_one_client_under_concurrency(settings, issue)
     assert sorted(results) == [201] + [401] * 5
     assert Client.objects.count() == 1
     assert InitialAccessToken.objects.get().uses_left == 0
+
+
+def test_the_consent_page_says_the_client_registered_itself(token_registration, initial_token, user, make_client):
+    body = register(web_app(client_name="Totally Official App"), initial_token).json()
+    registered = Client.objects.get(client_id=body["client_id"])
+    operators, _ = make_client(name="Operator's app")
+    for client, expected in ((registered, True), (operators, False)):
+        flow = Flow(user, client)
+        page = flow.browser.get("/oauth/authorize/", flow.authorize_params(challenge="x" * 43))
+        assert page.status_code == 200, page.content
+        assert ('id="self-registered"' in page.content.decode()) is expected
