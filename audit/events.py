@@ -27,6 +27,9 @@ CLIENT_CHANGED = "client.changed"
 CLIENT_SECRET_ROTATED = "client.secret_rotated"
 CLIENT_DELETED = "client.deleted"
 CLIENT_AUTH_LOCKED_OUT = "client.auth_locked_out"
+CLIENT_REGISTERED = "client.registered"
+CLIENT_REGISTRATION_REFUSED = "client.registration_refused"
+REGISTRATION_TOKEN_ISSUED = "client.registration_token_issued"
 SIGNING_KEY_ROTATED = "signing_key.rotated"
 SIGNING_KEY_IMPORTED = "signing_key.imported"
 TOKEN_ISSUED = "token.issued"
@@ -63,6 +66,9 @@ DESCRIPTIONS = {
     CLIENT_SECRET_ROTATED: "Client secret rotated",
     CLIENT_DELETED: "Client deleted",
     CLIENT_AUTH_LOCKED_OUT: "Client authentication locked out",
+    CLIENT_REGISTERED: "Client registered over HTTP",
+    CLIENT_REGISTRATION_REFUSED: "Client registration refused",
+    REGISTRATION_TOKEN_ISSUED: "Initial access token issued",
     SIGNING_KEY_ROTATED: "Signing key rotated",
     SIGNING_KEY_IMPORTED: "Signing key imported",
     TOKEN_ISSUED: "Token issued",

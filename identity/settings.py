@@ -480,6 +480,14 @@ OAUTH2_PROVIDER = {
     # The password grant is refused unless the client lists it (oauth.validators).
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": False,
 }
+# Dynamic client registration (RFC 7591 / 7592, oauth.registration): who may register a client
+# over HTTP. "closed": nobody (operators use the admin or create_client); "token": whoever holds
+# an initial access token (`manage.py issue_registration_token`); "open": anyone, public clients
+# only (no secret, PKCE), and confidential ones with an initial access token.
+CLIENT_REGISTRATION = env("CLIENT_REGISTRATION", default="closed")
+# The scopes a client registered over HTTP may be allowed (never OAUTH_EXPLICIT_SCOPES:
+# oauth.checks refuses them); a registration that names no `scope` gets all of these.
+CLIENT_REGISTRATION_SCOPES = env("CLIENT_REGISTRATION_SCOPES", default="openid profile email").split()
 # DOT's deploy checks judge settings alone; these two are decided per client instead:
 # W002 the password grant (opt-in per client, oauth.validators.Validator.validate_grant_type),
 # W008 http redirect URIs (loopback only, oauth.models.redirect_uri_problem).
@@ -500,6 +508,8 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_RATES": {
         "registration": env("REGISTRATION_RATE", default="20/hour"),
+        # Client registrations over HTTP (RFC 7591) per client IP, answered or refused.
+        "client_registration": env("CLIENT_REGISTRATION_RATE", default="10/hour"),
         # Password reset requests per client IP, and per address asked for (whether or not an
         # account has it: the limit tells nothing about accounts, and no inbox gets flooded).
         "password_reset": env("PASSWORD_RESET_RATE", default="10/hour"),

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
@@ -21,7 +22,7 @@ from accounts import admin as accounts_admin
 from core.admin import ReadOnlyAdminMixin, labelled
 
 from . import flows
-from .models import GRANT_TYPES, BackchannelLogout, Client, Consent, SigningKey
+from .models import GRANT_TYPES, BackchannelLogout, Client, Consent, InitialAccessToken, SigningKey
 
 PASSWORD_GRANT_WARNING = (
     "This client has the password grant, which is deprecated (RFC 9700 2.4: it MUST NOT be used). "
@@ -135,7 +136,16 @@ class ClientAdmin(admin.ModelAdmin):
     list_display = ("name", "client_id", "client_type", "grants", "trusted", "created")
     list_filter = ("client_type", "skip_authorization", "can_introspect_any", "require_pkce")
     search_fields = ("name", "client_id")
-    readonly_fields = ("client_id", "secret_state", "created", "updated")
+    # The RFC 7591 metadata a client registered over HTTP stated; the client changes it (PUT).
+    readonly_fields = (
+        "client_id",
+        "secret_state",
+        "token_endpoint_auth_method",
+        "contacts",
+        "registered_over_http",
+        "created",
+        "updated",
+    )
     fieldsets = (
         (None, {"fields": ("name", "client_id", "client_type", "secret_state")}),
         (
@@ -160,8 +170,16 @@ class ClientAdmin(admin.ModelAdmin):
         ),
         ("Consent page", {"fields": ("logo_uri", "client_uri", "policy_uri", "tos_uri")}),
         ("Back-channel logout", {"fields": ("backchannel_logout_uri", "backchannel_logout_session_required")}),
+        (
+            "Registration over HTTP (RFC 7591)",
+            {"fields": ("registered_over_http", "token_endpoint_auth_method", "contacts")},
+        ),
         (None, {"fields": ("created", "updated")}),
     )
+
+    @admin.display(boolean=True, description="registered over HTTP (RFC 7591)")
+    def registered_over_http(self, obj):
+        return bool(obj.registration_access_token_checksum)
 
     # A URL typed without a scheme is https (Django 6's default; say it now, silently).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -415,3 +433,57 @@ class ConnectedAppInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 accounts_admin.add_user_inline(ConnectedAppInline)
+
+
+class InitialAccessTokenForm(forms.ModelForm):
+    # One labelled input (the admin's split date and time inputs have no labels of their own).
+    expires_at = forms.DateTimeField(
+        label="Expires at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Local time of the server's time zone.",
+    )
+
+    class Meta:
+        model = InitialAccessToken
+        fields = ("label", "expires_at", "uses_left")
+
+    def clean_expires_at(self):
+        expires_at = self.cleaned_data["expires_at"]
+        if expires_at <= timezone.now():
+            raise forms.ValidationError("Choose a time in the future.")
+        return expires_at
+
+    def clean_uses_left(self):
+        uses = self.cleaned_data["uses_left"]
+        if self.instance.pk is None and uses < 1:
+            raise forms.ValidationError("A new token needs at least one use.")
+        return uses
+
+
+@admin.register(InitialAccessToken)
+class InitialAccessTokenAdmin(admin.ModelAdmin):
+    """Initial access tokens for client registration over HTTP (RFC 7591 3). Adding one issues
+    a token, shown once in a message; only its hash is stored. Delete a row to withdraw it."""
+
+    form = InitialAccessTokenForm
+    list_display = ("label", "created_at", "expires_at", "uses_left", "created_by")
+    list_select_related = ("created_by",)
+    search_fields = ("label",)
+    readonly_fields = ("created_at", "created_by")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("label", "expires_at", "uses_left")
+        return ("label", "expires_at", "uses_left", "created_at", "created_by")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        row, token = flows.issue_initial_access_token(
+            expires_in=obj.expires_at - timezone.now(), uses=obj.uses_left, label=obj.label, created_by=request.user
+        )
+        obj.pk = row.pk
+        obj.checksum, obj.created_at, obj.created_by = row.checksum, row.created_at, row.created_by
+        # Shown once, to the operator who asked; only its hash is stored.
+        self.message_user(request, f"Initial access token (shown once): {token}", messages.WARNING)

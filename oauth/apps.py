@@ -31,5 +31,6 @@ class OAuthConfig(AppConfig):
         purgers.register("oauth.grants", purge.purge_grants)
         purgers.register("oauth.tokens", purge.purge_tokens)
         purgers.register("oauth.backchannel_logouts", purge.purge_backchannel_logouts)
+        purgers.register("oauth.initial_access_tokens", purge.purge_initial_access_tokens)
         # The sessions page (sso) names the apps used in each session.
         session_apps.register("oauth.clients", connected_apps.clients_by_session)

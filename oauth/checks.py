@@ -121,3 +121,37 @@ def password_grant_check(app_configs, **kwargs):
             id="oauth.W002",
         )
     ]
+
+
+CLIENT_REGISTRATION_MODES = ("closed", "token", "open")
+
+
+@register()
+def client_registration_check(app_configs, **kwargs):
+    """CLIENT_REGISTRATION is a known mode, and CLIENT_REGISTRATION_SCOPES names known scopes,
+    none of them explicit (an explicit scope is an operator's decision per client)."""
+    errors = []
+    if settings.CLIENT_REGISTRATION not in CLIENT_REGISTRATION_MODES:
+        errors.append(
+            Error(
+                f"CLIENT_REGISTRATION must be one of {', '.join(CLIENT_REGISTRATION_MODES)} "
+                f"(not {settings.CLIENT_REGISTRATION!r}).",
+                id="oauth.E030",
+            )
+        )
+    scopes = set(settings.CLIENT_REGISTRATION_SCOPES)
+    if unknown := scopes - set(settings.OAUTH_SCOPES):
+        errors.append(
+            Error(f"CLIENT_REGISTRATION_SCOPES names unknown scopes: {' '.join(sorted(unknown))}.", id="oauth.E031")
+        )
+    if explicit := scopes & set(settings.OAUTH_EXPLICIT_SCOPES):
+        errors.append(
+            Error(
+                f"CLIENT_REGISTRATION_SCOPES must not name explicit scopes ({' '.join(sorted(explicit))}): "
+                "grant them to a client in the admin.",
+                id="oauth.E032",
+            )
+        )
+    if not scopes:
+        errors.append(Error("CLIENT_REGISTRATION_SCOPES is empty: name at least one scope.", id="oauth.E033"))
+    return errors

@@ -2,13 +2,16 @@
 app, rotating signing keys."""
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.settings import oauth2_settings
@@ -19,7 +22,7 @@ from sso import flows as sso_flows
 
 from . import backchannel, connected_apps, consents, ended_sessions, kek, keys
 from .claims import LEEWAY_SECONDS
-from .models import AccessToken, Client, Grant, RefreshToken, SigningKey
+from .models import AccessToken, Client, Grant, InitialAccessToken, RefreshToken, SigningKey, token_checksum
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +61,6 @@ def create_client(
     """Register a client. Returns (client, secret): the plaintext secret, shown once (None
     for a public client). Only the secret's keyed hash is stored. Lifetimes (seconds) and
     `audience` (the access tokens' `aud`) left out are the server's settings."""
-    from django.core.exceptions import ValidationError
-
     secret = None if public else generate_client_secret()
     client = Client(
         name=name,
@@ -84,12 +85,17 @@ def create_client(
         audience=" ".join(audience),
         client_secret=secret or "",
     )
+    _validate(client)
+    client.save()  # recorded in the audit log by oauth.receivers.record_client_saved
+    return client, secret
+
+
+def _validate(client):
+    """The admin form's rules (Client.clean and the field validators); ClientError if broken."""
     try:
         client.full_clean(exclude=["client_id", "client_secret", "user", "authorization_grant_type"])
     except ValidationError as exc:
         raise ClientError(exc.message_dict) from exc
-    client.save()  # recorded in the audit log by oauth.receivers.record_client_saved
-    return client, secret
 
 
 def rotate_client_secret(*, client, actor):
@@ -122,6 +128,155 @@ def revoke_token_family(*, family):
     with transaction.atomic(savepoint=False):
         RefreshToken.revoke_family(family)
         AccessToken.objects.filter(token_family=family).delete()
+
+
+# --- Registration over HTTP (RFC 7591 / 7592) ----------------------------------------------
+
+
+class InitialAccessTokenRefused(Exception):
+    """The initial access token is unknown, expired or spent (possibly just now, by another
+    registration that won the race for its last use)."""
+
+
+def issue_initial_access_token(*, expires_in, uses=1, label="", created_by=None):
+    """Issue an initial access token for client registration. Returns (row, token): the
+    token in clear, to be shown once (only its SHA-256 is stored)."""
+    if uses < 1 or expires_in.total_seconds() <= 0:
+        raise ValueError("An initial access token needs at least one use and a lifetime.")
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        row = InitialAccessToken.objects.create(
+            checksum=token_checksum(token),
+            expires_at=timezone.now() + expires_in,
+            uses_left=uses,
+            label=label,
+            created_by=created_by,
+        )
+        audit.record(
+            event=events.REGISTRATION_TOKEN_ISSUED,
+            actor=created_by,
+            detail={"id": row.pk, "label": label, "uses": uses, "expires_at": row.expires_at},
+        )
+    return row, token
+
+
+def _usable_initial_tokens(token):
+    return InitialAccessToken.objects.filter(
+        checksum=token_checksum(token), uses_left__gt=0, expires_at__gt=timezone.now()
+    )
+
+
+def initial_access_token(token):
+    """The usable (unexpired, not spent) InitialAccessToken row of `token`, or None."""
+    return _usable_initial_tokens(token).first()
+
+
+def spend_initial_access_token(token):
+    """Spend one use of `token`; False if it had none left (or is unknown or expired). A
+    conditional UPDATE: of two registrations racing for the last use, exactly one wins."""
+    return _usable_initial_tokens(token).update(uses_left=F("uses_left") - 1) == 1
+
+
+def _registration_fields(client, registration_token):
+    client.registration_access_token_checksum = token_checksum(registration_token)
+
+
+def register_client(*, fields, initial_token=None, via="open"):
+    """Register a client from parsed RFC 7591 metadata (oauth.client_metadata.parse), spending
+    one use of `initial_token` if given, in one transaction. Returns (client, secret,
+    registration_access_token): the secret (None for a public client) and the token that reads,
+    updates and deletes the registration (RFC 7592), both in clear, shown once; only hashes are
+    stored. Raises ClientError (the metadata breaks a rule of Client.clean) or
+    InitialAccessTokenRefused."""
+    confidential = fields["client_type"] == Client.CLIENT_CONFIDENTIAL
+    secret = generate_client_secret() if confidential else None
+    registration_token = secrets.token_urlsafe(32)
+    client = Client(**fields, client_secret=secret or "", skip_authorization=False, can_introspect_any=False)
+    _registration_fields(client, registration_token)
+    _validate(client)
+    with transaction.atomic():
+        if initial_token is not None and not spend_initial_access_token(initial_token):
+            raise InitialAccessTokenRefused()
+        client.save()  # client.created, by oauth.receivers.record_client_saved
+        audit.record(
+            event=events.CLIENT_REGISTERED,
+            client_id=client.client_id,
+            detail={
+                "name": client.name,
+                "client_type": client.client_type,
+                "grant_types": client.grant_types,
+                "via": via,
+            },
+        )
+    return client, secret, registration_token
+
+
+def record_registration_refused(*, error, reason, client_id=""):
+    """The audit log's client.registration_refused (a refused registration or configuration
+    request: what was refused and why, never the token or the metadata's secrets)."""
+    audit.record(
+        event=events.CLIENT_REGISTRATION_REFUSED,
+        outcome=events.FAILURE,
+        client_id=client_id,
+        detail={"error": error, "reason": reason},
+    )
+
+
+def _registration_token_matches(client, token):
+    stored = client.registration_access_token_checksum
+    return bool(stored) and secrets.compare_digest(stored, token_checksum(token))
+
+
+def registered_client(*, client_id, token):
+    """The client whose registration `token` manages (RFC 7592), or None: a client registered
+    over HTTP, whose current registration access token is `token`."""
+    client = Client.objects.filter(client_id=client_id).first()
+    if client is None or not _registration_token_matches(client, token):
+        return None
+    return client
+
+
+class RegistrationTokenRefused(Exception):
+    """The registration access token no longer manages the client (rotated or deleted by a
+    concurrent request)."""
+
+
+def update_registered_client(*, client, token, fields, client_secret=None):
+    """Replace the registered metadata of `client` with `fields` (RFC 7592 2.2: omitted fields
+    take their defaults) and rotate its registration access token. Returns (client, new
+    registration access token). The row is locked and the token checked again, so that of two
+    updates with the same token one wins. Raises ClientError, RegistrationTokenRefused."""
+    with transaction.atomic():
+        locked = Client.objects.select_for_update().filter(pk=client.pk).first()
+        if locked is None or not _registration_token_matches(locked, token):
+            raise RegistrationTokenRefused()
+        if fields["client_type"] != locked.client_type:
+            raise ClientError(
+                {"client_type": ["A public client cannot become confidential, nor the reverse: register a new client."]}
+            )
+        if client_secret is not None and not check_password(client_secret, locked.client_secret):
+            raise ClientError({"client_secret": ["client_secret does not match the current secret."]})
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        registration_token = secrets.token_urlsafe(32)
+        _registration_fields(locked, registration_token)
+        _validate(locked)
+        locked.save()  # client.changed, by oauth.receivers.record_client_saved
+    return locked, registration_token
+
+
+def delete_registered_client(*, client, token):
+    """Delete a client registered over HTTP (RFC 7592 2.3) and with it every token, code and
+    consent of it: the access tokens' rows go (oauth.receivers drops them from the revocation
+    store's fast path on commit), so the APIs refuse them at once. Raises
+    RegistrationTokenRefused when `token` stopped managing the client meanwhile."""
+    with transaction.atomic():
+        locked = Client.objects.select_for_update().filter(pk=client.pk).first()
+        if locked is None or not _registration_token_matches(locked, token):
+            raise RegistrationTokenRefused()
+        tokens = AccessToken.objects.filter(application=locked).count()
+        locked.delete()  # client.deleted, by oauth.receivers.record_client_deleted
+    log.info("Client %s deleted its registration (%d access token(s) revoked).", client.client_id, tokens)
 
 
 # --- Connected apps -------------------------------------------------------------------------

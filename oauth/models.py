@@ -40,6 +40,8 @@ MAX_ACCESS_TOKEN_LIFETIME = 24 * 3600
 MAX_REFRESH_TOKEN_LIFETIME = 365 * 24 * 3600
 # Links and the logo the login and consent pages show; the same URL rules as redirect URIs.
 DISPLAY_URI_FIELDS = ("logo_uri", "client_uri", "policy_uri", "tos_uri")
+# RFC 7591 2: the token endpoint authentication methods a client may register.
+TOKEN_ENDPOINT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 
 
 def token_checksum(token):
@@ -231,6 +233,20 @@ class Client(AbstractApplication):
             "leaves ACCESS_TOKEN_AUDIENCE out is refused by this server's own APIs and UserInfo."
         ),
     )
+    # RFC 7591 client metadata kept for clients registered over HTTP (oauth.registration).
+    token_endpoint_auth_method = models.CharField(
+        "token endpoint authentication method",
+        max_length=32,
+        blank=True,
+        choices=[(m, m) for m in TOKEN_ENDPOINT_AUTH_METHODS],
+        help_text="RFC 7591: how the client authenticates at the token endpoint (empty: not stated).",
+    )
+    contacts = models.JSONField(
+        default=list, blank=True, help_text="RFC 7591: ways to reach the people responsible (email addresses)."
+    )
+    # RFC 7592: the SHA-256 of the registration access token that reads, updates and deletes
+    # this client's registration (empty: the client was not registered over HTTP).
+    registration_access_token_checksum = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta(AbstractApplication.Meta):
         verbose_name = "client"
@@ -511,3 +527,31 @@ class Consent(models.Model):
     @property
     def scope_set(self):
         return frozenset(self.scopes.split())
+
+
+class InitialAccessToken(models.Model):
+    """An initial access token (RFC 7591 3): a bearer token an operator hands to a developer,
+    who presents it to the registration endpoint to register clients. Stored as its SHA-256
+    only (shown once at issue); good until `expires_at` for `uses_left` registrations, spent
+    one at a time by a conditional UPDATE (oauth.flows.spend_initial_access_token)."""
+
+    checksum = models.CharField(max_length=64, unique=True, editable=False)
+    label = models.CharField(max_length=200, blank=True, help_text="Who it was issued to, for your records.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    uses_left = models.PositiveIntegerField(default=1, help_text="Registrations it may still make.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, editable=False, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "initial access token"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        label = self.label or "initial access token"
+        return f"{label} ({self.uses_left} use(s) left, expires {self.expires_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def usable(self):
+        return self.uses_left > 0 and self.expires_at > timezone.now()

@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Q
 from core.purge import delete_in_batches
 
 from . import rotation
-from .models import AccessToken, BackchannelLogout, Grant, IDToken, RefreshToken
+from .models import AccessToken, BackchannelLogout, Grant, IDToken, InitialAccessToken, RefreshToken
 
 
 def purge_grants(*, now, batch_size):
@@ -66,3 +66,10 @@ def purge_backchannel_logouts(*, now, batch_size):
         delivered_at__isnull=True, next_attempt_at__isnull=True, created_at__lt=cutoff
     )
     return delete_in_batches(BackchannelLogout.objects.filter(done), batch_size=batch_size)
+
+
+def purge_initial_access_tokens(*, now, batch_size):
+    """Initial access tokens (client registration) that expired or were spent: no request can
+    use them any more (their issue and every use are in the audit log)."""
+    done = Q(expires_at__lt=now) | Q(uses_left=0)
+    return delete_in_batches(InitialAccessToken.objects.filter(done), batch_size=batch_size)

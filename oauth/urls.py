@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import registration, views
 
 app_name = "oauth"
 urlpatterns = [
@@ -11,4 +11,7 @@ urlpatterns = [
     path("userinfo/", views.UserInfoView.as_view(), name="userinfo"),
     path("logout/", views.end_session, name="logout"),
     path("logout/confirm/", views.confirm_logout, name="logout-confirm"),
+    # Dynamic client registration (RFC 7591) and client configuration (RFC 7592).
+    path("register/", registration.register, name="register"),
+    path("register/<str:client_id>/", registration.configure, name="client-configuration"),
 ]

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.urls import get_script_prefix, reverse
 
-from oauth import keys, prompts
+from oauth import keys, prompts, registration
 from oauth.claims import ACR_VALUES
 
 
@@ -66,7 +66,7 @@ def server_metadata():
     the OpenID fields too), listing only what this server really does."""
     issuer = settings.ISSUER
     auth_methods = ["client_secret_basic", "client_secret_post"]
-    return {
+    metadata = {
         "issuer": issuer,
         "authorization_endpoint": _url("oauth:authorize"),
         "token_endpoint": _url("oauth:token"),
@@ -98,3 +98,8 @@ def server_metadata():
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
     }
+    if registration.registration_open():
+        # RFC 8414 2 / OpenID Connect Discovery 3: advertised only while it registers someone
+        # (CLIENT_REGISTRATION token or open), so that no client tries an endpoint that is closed.
+        metadata["registration_endpoint"] = _url("oauth:register")
+    return metadata

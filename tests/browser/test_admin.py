@@ -1,11 +1,14 @@
 """The admin console, in Chromium: staff log in through the one login page, and the pages
 operators use every day load, pass the accessibility check and submit."""
 
+from datetime import timedelta
+
 import pytest
 import requests
+from django.utils import timezone
 
 from oauth import keys
-from oauth.models import Client
+from oauth.models import Client, InitialAccessToken, token_checksum
 
 from . import pages
 
@@ -35,6 +38,8 @@ ADMIN_PAGES = {
     "roles": "/admin/rbac/role/",
     "add-role": "/admin/rbac/role/add/",
     "permissions": "/admin/rbac/permission/",
+    "initial-access-tokens": "/admin/oauth/initialaccesstoken/",
+    "add-initial-access-token": "/admin/oauth/initialaccesstoken/add/",
 }
 
 
@@ -147,3 +152,22 @@ def test_no_changelist_overflows_at_1280_pixels(admin_tab, web_app, user, make_c
             admin_tab.page.screenshot(path=pages.SCREENSHOTS / f"overflow-{opts.model_name}.png", full_page=True)
     assert admin_tab.page.viewport_size == {"width": 1280, "height": 800}
     assert not overflowing, f"wider than 1280 px: {overflowing}"
+
+
+def test_issue_an_initial_access_token(admin_tab):
+    """Client registration (RFC 7591): the operator issues an initial access token, shown once."""
+    admin_tab.goto("/admin/oauth/initialaccesstoken/add/")
+    tomorrow = timezone.localtime() + timedelta(days=1)
+    admin_tab.page.get_by_label("Label").fill("Partner A")
+    admin_tab.page.get_by_label("Expires at").fill(tomorrow.strftime("%Y-%m-%dT%H:%M"))
+    admin_tab.page.get_by_label("Uses left").fill("2")
+    admin_tab.click("Save", exact=True, within="#content")
+    message = admin_tab.page.inner_text(".messagelist")
+    assert "Initial access token (shown once): " in message
+    token = message.split("(shown once): ", 1)[1].split()[0]
+    row = InitialAccessToken.objects.get()
+    assert row.checksum == token_checksum(token) and row.uses_left == 2 and row.label == "Partner A"
+    # Listed without the token.
+    admin_tab.goto("/admin/oauth/initialaccesstoken/")
+    assert "Partner A" in admin_tab.page.inner_text("#result_list")
+    assert token not in admin_tab.page.content()

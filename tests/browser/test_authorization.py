@@ -1,9 +1,16 @@
 """Signing in to an app, in Chromium: login named for the app, consent, the redirect back."""
 
 import html
+from datetime import timedelta
 from urllib.parse import parse_qsl, urlsplit
 
+import requests
+
 from conftest import PASSWORD
+from oauth import flows
+from oauth.models import Client
+from tests.browser.relying_party import RelyingParty
+from tests.e2e.live.support import one_shot
 
 
 def test_log_in_consent_and_get_tokens(browser, rp, user):
@@ -101,3 +108,31 @@ def test_an_authorization_request_posted_by_the_apps_page_reaches_consent(browse
     query = browser.query()
     assert query["state"] == rp.state
     assert "access_token" in rp.redeem(query["code"])
+
+
+def test_an_app_that_registered_itself_is_marked_on_the_consent_page(browser, issuer, app_server, user, settings):
+    """Client registration (RFC 7591): the app registers over HTTP with an initial access token,
+    then signs the person in; the consent page says its name and logo are its own claims."""
+
+    settings.CLIENT_REGISTRATION = "token"
+    _, initial_token = flows.issue_initial_access_token(expires_in=timedelta(hours=1))
+    with one_shot(requests.Session()) as http:
+        response = http.post(
+            f"{issuer}/oauth/register/",
+            json={"client_name": "Acme Notes", "redirect_uris": [app_server.redirect_uri], "scope": "openid profile"},
+            headers={"Authorization": f"Bearer {initial_token}"},
+            timeout=10,
+        )
+    assert response.status_code == 201, response.text
+    registered = response.json()
+    client = Client.objects.get(client_id=registered["client_id"])
+    rp = RelyingParty(issuer, client, registered["client_secret"], redirect_uri=app_server.redirect_uri)
+
+    browser.goto(rp.authorization_url(scope="openid profile"))
+    browser.login(user.username)
+    assert browser.heading() == "Allow Acme Notes to use your account?"
+    assert "This app registered itself" in browser.page.inner_text("main")
+    browser.check("consent-self-registered")
+    browser.click("Allow")
+    tokens = rp.redeem(browser.query()["code"])
+    assert rp.me(tokens["access_token"]).status_code == 200

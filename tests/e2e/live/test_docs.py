@@ -28,6 +28,9 @@ WALKTHROUGH = DOCS / "walkthrough.md"
 CONFIGURATION = DOCS / "configuration.md"
 SETTINGS = ROOT / "identity" / "settings.py"
 MARKER = "<!-- walkthrough -->"
+REGISTRATION = DOCS / "client-registration.md"
+REGISTRATION_MARKER = "<!-- registration walkthrough -->"
+README_MARKER = "<!-- registration example -->"
 
 # What the walkthrough must print, as evidence that each step did what the page says.
 EXPECTED_OUTPUT = [
@@ -69,9 +72,9 @@ EXPECTED_OUTPUT = [
 ]
 
 
-def walkthrough_blocks(text):
+def walkthrough_blocks(text, marker=MARKER):
     """The ```bash blocks that directly follow a walkthrough marker, in order."""
-    return re.findall(re.escape(MARKER) + r"\s*```bash\n(.*?)^```", text, flags=re.S | re.M)
+    return re.findall(re.escape(marker) + r"\s*```bash\n(.*?)^```", text, flags=re.S | re.M)
 
 
 def environment_variables(settings_source):
@@ -147,6 +150,16 @@ def _wait_until_up(url, server, log, deadline):
 @pytest.fixture
 def server(tmp_path):
     """`manage.py runserver` on a free port, on a fresh SQLite database under tmp_path."""
+    yield from _serve(tmp_path)
+
+
+@pytest.fixture
+def registration_server(tmp_path):
+    """The same, with client registration by initial access token (docs/client-registration.md)."""
+    yield from _serve(tmp_path, CLIENT_REGISTRATION="token")
+
+
+def _serve(tmp_path, **settings):
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     python_dir = str(Path(sys.executable).parent)
@@ -158,6 +171,7 @@ def server(tmp_path):
         "VAR_DIR": str(tmp_path / "var"),
         "ISSUER": base,
         "PYTHONDONTWRITEBYTECODE": "1",
+        **settings,
     }
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
@@ -189,9 +203,10 @@ def server(tmp_path):
             process.wait()
 
 
-def test_the_walkthrough_runs(server, tmp_path):
+def _run_blocks(blocks, server, tmp_path):
+    """Run `blocks` as one bash script against `server`; (result, report)."""
     script = tmp_path / "walkthrough.sh"
-    script.write_text("\n".join(walkthrough_blocks(WALKTHROUGH.read_text())))
+    script.write_text("\n".join(blocks))
     result = subprocess.run(
         ["bash", "-euo", "pipefail", str(script)],
         cwd=ROOT,
@@ -204,6 +219,11 @@ def test_the_walkthrough_runs(server, tmp_path):
         f"exit status {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}\n"
         f"--- server log\n{server['log'].read_text()}"
     )
+    return result, report
+
+
+def test_the_walkthrough_runs(server, tmp_path):
+    result, report = _run_blocks(walkthrough_blocks(WALKTHROUGH.read_text()), server, tmp_path)
     assert result.returncode == 0, report
     for expected in EXPECTED_OUTPUT:
         assert expected in result.stdout, f"{expected!r} not in the output\n{report}"
@@ -217,3 +237,39 @@ def test_the_walkthrough_runs(server, tmp_path):
     after_logout = result.stdout[result.stdout.index("logout: 302 -> ") :]
     assert "HTTP/1.1 401 Unauthorized" in after_logout, report
     assert '{"error": "invalid_grant"} 400' in after_logout, report
+
+
+# What the registration walkthrough (docs/client-registration.md) must print.
+REGISTRATION_OUTPUT = [
+    "registration_endpoint: http://127.0.0.1:",
+    "HTTP/1.1 401 Unauthorized",
+    'WWW-Authenticate: Bearer realm="identity"',
+    '{"error": "invalid_redirect_uri", "error_description": "redirect_uris: http://app.example.com/callback: ',
+    '"client_secret_expires_at": 0,',
+    '"registration_access_token": "',
+    "second registration: 401",
+    "<h1>Allow Partner app to use your account?</h1>",
+    "api/me with the registered client's token: 200",
+    '"client_name": "Partner app",',
+    "Partner app (renamed)",
+    "the old registration access token: 401",
+    "delete: 204",
+    "api/me after the delete: 401",
+    "the registration after the delete: 401",
+]
+
+
+def test_the_registration_walkthrough_runs(registration_server, tmp_path):
+    blocks = walkthrough_blocks(REGISTRATION.read_text(), REGISTRATION_MARKER)
+    assert len(blocks) >= 8, "docs/client-registration.md's walkthrough markers are missing"
+    result, report = _run_blocks(blocks, registration_server, tmp_path)
+    assert result.returncode == 0, report
+    for expected in REGISTRATION_OUTPUT:
+        assert expected in result.stdout, f"{expected!r} not in the output\n{report}"
+
+
+def test_the_readme_registration_example_is_the_tested_one():
+    """The README's curl example of a registration is a block of the tested walkthrough."""
+    (example,) = walkthrough_blocks(README.read_text(), README_MARKER)
+    tested = walkthrough_blocks(REGISTRATION.read_text(), REGISTRATION_MARKER)
+    assert example in tested, "README.md's registration example differs from docs/client-registration.md's"
