@@ -44,7 +44,7 @@ class AdminUserSerializer(serializers.Serializer):
     is_staff = serializers.BooleanField()
     roles = serializers.SerializerMethodField()
     date_joined = serializers.DateTimeField()
-    last_login = serializers.DateTimeField()
+    last_login = serializers.DateTimeField(allow_null=True, help_text="Null until the first login.")
 
     def get_roles(self, user) -> list[str]:
         return sorted(role.name for role in user.roles.all())  # prefetched for lists
@@ -90,12 +90,13 @@ SUB = OpenApiParameter("sub", OpenApiTypes.STR, OpenApiParameter.PATH, descripti
 def _describe(summary, needs, responses, **kwargs):
     """The OpenAPI description of an admin operation: a token with the `roles` scope (its roles
     must grant `needs`), or a session whose user's roles do."""
+    more_errors = kwargs.pop("more_errors", {})
     return extend_schema(
         tags=["admin"],
         summary=summary,
         description=f"Needs {needs}. A token must carry the `roles` scope.",
         auth=openapi.token_or_session("roles"),
-        responses={**responses, **openapi.errors(*openapi.AUTHENTICATED)},
+        responses={**responses, **openapi.errors(*openapi.AUTHENTICATED), **more_errors},
         **kwargs,
     )
 
@@ -170,6 +171,7 @@ class UserListView(AdminAPIView):
             OpenApiParameter("page_size", OpenApiTypes.INT, description="Up to 200 (default 50)."),
         ],
         operation_id="admin_users_list",
+        more_errors=openapi.errors(404, e404="`Invalid page.`: past the last page, or not a page number."),
     )
     def get(self, request):
         users = get_user_model().objects.prefetch_related("roles").order_by("username")
@@ -342,7 +344,13 @@ class AuditEventListView(AdminAPIView):
         ],
         responses={
             200: EventPageSerializer,
-            **openapi.errors(400, *openapi.AUTHENTICATED, e400="An unknown type or a malformed time."),
+            **openapi.errors(
+                400,
+                *openapi.AUTHENTICATED,
+                404,
+                e400="An unknown type or a malformed time.",
+                e404="`Invalid cursor`: a cursor this API did not give.",
+            ),
         },
         examples=[
             OpenApiExample(
