@@ -307,6 +307,9 @@ def register(request):
 class _RegisteredSerializer(UserSerializer):
     totp = mfa_api.EnrolmentSerializer(required=False, help_text='With `"totp": true`: the authenticator app\'s data.')
 
+    class Meta:
+        ref_name = "RegisteredUser"  # its OpenAPI component
+
 
 @extend_schema_view(
     post=extend_schema(

@@ -28,6 +28,9 @@ class _Person(serializers.Serializer):
     sub = serializers.CharField(allow_null=True)
     username = serializers.CharField()
 
+    class Meta:
+        ref_name = "Person"  # its OpenAPI component
+
 
 class SecurityEventSerializer(serializers.ModelSerializer):
     """One event. `actor` and `subject` are {sub, username} or null; `sub` comes from the
