@@ -119,8 +119,11 @@ def test_api_conforms_to_its_description(server):
         # Fresh credentials for each operation: an earlier one may have logged the admin out.
         basic, bearer = _tokens(url, client, secret, admin)
         headers = basic if operation.path in CLIENT_AUTHENTICATED else bearer
-        # Invalid requests too, where there is something to get wrong (parameters, a body).
-        negatable = bool(operation.path_parameters or operation.query or operation.body)
+        # Invalid requests too, where there is something to get wrong: a body, a query, or a
+        # constrained path parameter (a plain string one has no invalid value to send).
+        negatable = bool(operation.query or operation.body) or any(
+            set(p.definition.get("schema", {})) - {"type"} for p in operation.path_parameters
+        )
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)[: 2 if negatable else 1]:
             ran += 1
             try:
