@@ -1,7 +1,8 @@
 """Schema-driven tests: schemathesis reads /api/schema/ from the live server and sends every
-described operation generated requests (valid and invalid), with real credentials: an
-administrator's access token (every scope, the `admin` role) for /api/, a confidential client's
-Basic credentials for the token, introspection and revocation endpoints.
+described operation generated requests (valid and invalid), with real credentials from the
+token endpoint: a person's access token for their own APIs, an administrator's (the `admin`
+role, the `roles` scope) for the admin APIs and the audit log, a confidential client's Basic
+credentials for the token, introspection and revocation endpoints.
 
 Each answer must not be a 5xx, must carry a status code the schema documents for the
 operation, with the documented content type, and a body matching the documented schema.
@@ -36,6 +37,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 MAX_EXAMPLES = 8
 REQUEST_TIMEOUT = 10
 ALL_SCOPES = "openid profile email roles permissions mfa read write"
+USER_SCOPES = "openid profile email mfa"
+ADMIN_PATHS = ("/api/admin/", "/api/audit/")
 # Browser pages (HTML forms and redirects): they are described, but driving them takes a browser
 # session and a CSRF token; their protocol behaviour has its own suites (tests/e2e/oidc_logout, …).
 BROWSER_PAGES = {"/oauth/authorize/", "/oauth/logout/", "/oauth/logout/confirm/"}
@@ -55,21 +58,36 @@ def _live_server_hygiene(monkeypatch):
             thread.join(timeout=max(0, deadline - time.monotonic()))
 
 
-def _tokens(url, client, secret, admin):
-    basic = "Basic " + base64.b64encode(f"{client.client_id}:{secret}".encode()).decode()
+def _bearer(url, basic, user, scope):
+    """An access token of `user` from the token endpoint (the password grant: no browser)."""
     answer = requests.post(
         f"{url}/oauth/token/",
-        data={"grant_type": "password", "username": admin.username, "password": PASSWORD, "scope": ALL_SCOPES},
+        data={"grant_type": "password", "username": user.username, "password": PASSWORD, "scope": scope},
         headers={"Authorization": basic},
         timeout=REQUEST_TIMEOUT,
     )
     assert answer.status_code == 200, answer.text
-    return {"Authorization": basic}, {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def _credentials(server, path):
+    """The headers an operation is called with: the client's Basic credentials at the token,
+    introspection and revocation endpoints, the administrator's token (with `roles`) for the
+    admin APIs and the audit log, the person's token (the scopes the API needs) elsewhere.
+    Fresh for each operation: an earlier one may have disabled the person or logged them out."""
+    url, client, secret, admin, person = server
+    type(person).objects.filter(pk=person.pk).update(is_active=True)
+    basic = "Basic " + base64.b64encode(f"{client.client_id}:{secret}".encode()).decode()
+    if path in CLIENT_AUTHENTICATED:
+        return {"Authorization": basic}
+    if path.startswith(ADMIN_PATHS):
+        return _bearer(url, basic, admin, "profile roles")
+    return _bearer(url, basic, person, USER_SCOPES)
 
 
 @pytest.fixture
 def server(live_server, settings, make_user, make_client):
-    """The live server as its own issuer, an administrator and a confidential client."""
+    """The live server as its own issuer, an administrator, a person and a confidential client."""
     url = live_server.url.rstrip("/")
     settings.ISSUER = url
     settings.ACCESS_TOKEN_AUDIENCE = f"{url}/api"
@@ -77,16 +95,17 @@ def server(live_server, settings, make_user, make_client):
     rbac.seed_default_roles()
     admin = make_user(username="schemathesis-admin")
     rbac.assign_role(user=admin, role="admin")
+    person = make_user(username="schemathesis-person")
     client, secret = make_client(
         name="schemathesis",
         grant_types=["password", "client_credentials", "refresh_token"],
         scopes=ALL_SCOPES,
         can_introspect_any=True,
     )
-    return url, client, secret, admin
+    return url, client, secret, admin, person
 
 
-def _run(operation, mode, headers):
+def _run(operation, mode, headers, person):
     """MAX_EXAMPLES generated requests of one operation; raises the first failure."""
 
     @settings(
@@ -99,6 +118,11 @@ def _run(operation, mode, headers):
     )
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case):
+        # Valid requests name a user and a role that exist (random ones would all be 404s).
+        if mode == GenerationMode.POSITIVE and "sub" in (case.path_parameters or {}):
+            case.path_parameters["sub"] = person.subject
+            if "role" in case.path_parameters:
+                case.path_parameters["role"] = "auditor"
         response = case.call(headers=headers, timeout=REQUEST_TIMEOUT)
         case.validate_response(response, checks=CHECKS)
 
@@ -107,7 +131,7 @@ def _run(operation, mode, headers):
 
 @pytest.mark.timeout(240)
 def test_api_conforms_to_its_description(server):
-    url, client, secret, admin = server
+    url, person = server[0], server[-1]
     schema = schemathesis.openapi.from_url(f"{url}/api/schema/", timeout=REQUEST_TIMEOUT)
     # schemathesis.pytest.from_fixture cannot run under pytest 9 (it sets a private attribute
     # pytest removed), so the operations are walked here, one Hypothesis run each.
@@ -116,9 +140,7 @@ def test_api_conforms_to_its_description(server):
         operation = result.ok()
         if operation.path in BROWSER_PAGES:
             continue
-        # Fresh credentials for each operation: an earlier one may have logged the admin out.
-        basic, bearer = _tokens(url, client, secret, admin)
-        headers = basic if operation.path in CLIENT_AUTHENTICATED else bearer
+        headers = _credentials(server, operation.path)
         # Invalid requests too, where there is something to get wrong: a body, a query, or a
         # constrained path parameter (a plain string one has no invalid value to send).
         negatable = bool(operation.query or operation.body) or any(
@@ -127,7 +149,7 @@ def test_api_conforms_to_its_description(server):
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)[: 2 if negatable else 1]:
             ran += 1
             try:
-                _run(operation, mode, headers)
+                _run(operation, mode, headers, person)
             except Unsatisfiable:
                 pass  # no invalid request can be made of this operation's parameters
             except (Exception, BaseExceptionGroup) as exc:  # every operation runs; all failures are reported
