@@ -11,9 +11,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from core import openapi
 
 from . import claims, flows, lockout, login_context, stages, throttling, verification
 from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, ProfileForm, RegistrationForm, SetPasswordForm
@@ -306,6 +309,44 @@ def register(request):
     return render(request, "accounts/register.html", {"form": form}, status=400 if form.errors else 200)
 
 
+class _RegisteredSerializer(UserSerializer):
+    totp = mfa_api.EnrolmentSerializer(required=False, help_text='With `"totp": true`: the authenticator app\'s data.')
+
+    class Meta:
+        ref_name = "RegisteredUser"  # its OpenAPI component
+
+
+@extend_schema_view(
+    post=extend_schema(
+        tags=["accounts"],
+        summary="Register (self-service)",
+        auth=[],
+        request=SelfRegistrationSerializer,
+        responses={
+            201: _RegisteredSerializer,
+            **openapi.errors(400, 403, 429, e403="Self-registration is closed on this server."),
+        },
+        examples=[
+            OpenApiExample(
+                "Register",
+                value={"username": "ada", "email": "ada@example.com", "password": "correct horse battery staple"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Registered",
+                value={
+                    "sub": "3f0c9a7e-2c1b-4c55-9c43-7d6c1b3f2a10",
+                    "username": "ada",
+                    "email": "ada@example.com",
+                    "email_verified": False,
+                    "date_joined": "2026-01-31T12:00:00Z",
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
+    )
+)
 class RegistrationAPIView(APIView):
     """`POST /api/users/`: self-registration. 201 with the user, 400 with field errors; with
     `"totp": true`, the answer also carries the authenticator app's enrolment data."""

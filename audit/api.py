@@ -6,6 +6,7 @@ filters, pages the events and shapes them. Only DRF and this app's model are imp
 
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
 
@@ -26,6 +27,9 @@ class EventPages(CursorPagination):
 class _Person(serializers.Serializer):
     sub = serializers.CharField(allow_null=True)
     username = serializers.CharField()
+
+    class Meta:
+        ref_name = "Person"  # its OpenAPI component
 
 
 class SecurityEventSerializer(serializers.ModelSerializer):
@@ -58,10 +62,12 @@ class SecurityEventSerializer(serializers.ModelSerializer):
             return None
         return {"sub": self.context.get("subs", {}).get(pk), "username": username}
 
-    def get_actor(self, row) -> _Person:
+    @extend_schema_field(_Person(allow_null=True))
+    def get_actor(self, row):
         return self._person(row.actor_id, row.actor_username)
 
-    def get_subject(self, row) -> _Person:
+    @extend_schema_field(_Person(allow_null=True))
+    def get_subject(self, row):
         return self._person(row.subject_id, row.subject_username)
 
 

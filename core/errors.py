@@ -13,6 +13,9 @@ exception raised anywhere, in a view or in a middleware (the session, the SSO se
 login throttle), so this one place covers every page and API. JSON for the APIs and the
 protocol endpoints, HTML for the pages; rendered without the request, which would need the
 database (request.user).
+
+Under /api/ a URL no pattern matches answers JSON, as every API view does (DRF's
+`{"detail": …}`), not the HTML page: API clients (and the OpenAPI description) expect JSON there.
 """
 
 import sys
@@ -31,6 +34,7 @@ UNAVAILABLE_DESCRIPTION = "The server cannot complete this request now; retry la
 # authorization and logout endpoints are pages a browser shows.
 _JSON_PREFIXES = ("/api/", "/oauth/token/", "/oauth/revoke/", "/oauth/introspect/", "/oauth/userinfo/")
 _JSON_PREFIXES += ("/.well-known/", "/health/")
+API_PREFIX = "/api/"
 
 
 def _undecorated(view):
@@ -39,7 +43,15 @@ def _undecorated(view):
 
 bad_request = _undecorated(defaults.bad_request)
 permission_denied = _undecorated(defaults.permission_denied)
-page_not_found = _undecorated(defaults.page_not_found)
+_page_not_found = _undecorated(defaults.page_not_found)
+
+
+def page_not_found(request, exception):
+    if request.path_info.startswith(API_PREFIX):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return _page_not_found(request, exception)
+
+
 _server_error = _undecorated(defaults.server_error)
 
 

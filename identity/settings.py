@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's assets, served from our static files
     "corsheaders",
     "oauth2_provider",
     "axes",
@@ -506,6 +508,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.parsers.DepthLimitedJSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         "registration": env("REGISTRATION_RATE", default="20/hour"),
         # Client registrations over HTTP (RFC 7591) per client IP, answered or refused.
@@ -522,6 +525,35 @@ REST_FRAMEWORK = {
     # How many proxies in front of us append to X-Forwarded-For. DRF's default (None) takes
     # the whole header from the client, so anyone could dodge a throttle by varying it.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+}
+
+# --- OpenAPI (drf-spectacular): /api/schema/ and its browsable page /api/docs/ ------------
+# The DRF views describe themselves (extend_schema next to each view); the OAuth and OpenID
+# Connect endpoints, which are Django views of django-oauth-toolkit, are described by hand in
+# oauth/openapi.py and wellknown/openapi.py and merged in by the hooks below.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "identity",
+    "DESCRIPTION": (
+        "The JSON surface of this OAuth 2.0 authorization server and OpenID Connect provider: "
+        "the API under /api/ and the protocol endpoints under /oauth/ and /.well-known/."
+    ),
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The whole description, to anyone, whatever credentials the request carries.
+    "SERVE_PUBLIC": True,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No online validator badge (it would load an image from validator.swagger.io).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "oauth.openapi.add_protocol_endpoints",
+        "wellknown.openapi.add_discovery_endpoints",
+    ],
 }
 
 # --- Logging: never log tokens or secrets -------------------------------------------------

@@ -1,8 +1,10 @@
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.views import home
 
@@ -27,6 +29,17 @@ urlpatterns = [
     path("api/", include("accounts.api_urls")),
     path("api/", include("oauth.api_urls")),
     path("api/", include("sso.api_urls")),
+    # OpenAPI 3 (drf-spectacular): the description, and Swagger UI on our own static files. The
+    # docs page alone may show `data:` images (the icons inside Swagger UI's stylesheet): an
+    # image can run nothing, and every other directive stays as strict as on every page.
+    path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
+    path(
+        "api/docs/",
+        csp_update({"img-src": ["data:"]})(
+            SpectacularSwaggerSplitView.as_view(url_name="openapi-schema", template_name="openapi/docs.html")
+        ),
+        name="openapi-docs",
+    ),
     # One password form for everyone, staff included: the login page, whose attempts are
     # throttled per IP and serialized (accounts.lockout), and which starts an SSO session.
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),

@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -16,6 +18,7 @@ from rest_framework.views import APIView
 
 from audit import api as audit_api
 from audit.models import SecurityEvent
+from core import openapi
 from rbac import permissions as perms
 from rbac.drf import HasPermission, HasRole
 from sso.admin_api import subs_of
@@ -38,6 +41,16 @@ def dashboard_counts(*, now=None):
     }
 
 
+class DashboardSerializer(serializers.Serializer):
+    users = serializers.IntegerField()
+    active_users = serializers.IntegerField()
+    clients = serializers.IntegerField()
+    active_sessions = serializers.IntegerField()
+    tokens_issued_last_hour = serializers.IntegerField()
+    recent_security_events = audit_api.SecurityEventSerializer(many=True)
+    generated_at = serializers.DateTimeField()
+
+
 class DashboardView(APIView):
     # The admin and operator roles, and whoever an operator grants dashboard.view.
     permission_classes = [HasRole(perms.ADMIN, perms.OPERATOR) | HasPermission(perms.DASHBOARD_VIEW)]
@@ -46,6 +59,30 @@ class DashboardView(APIView):
         # The access-token class first (its challenge answers a 401), then the browser session.
         return [*(cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES), SessionAuthentication()]
 
+    @extend_schema(
+        tags=["admin"],
+        summary="The operator's dashboard",
+        description="For the `admin` and `operator` roles, and whoever holds `dashboard.view`: a token "
+        "needs the `roles` scope.",
+        auth=openapi.token_or_session("roles"),
+        responses={200: DashboardSerializer, **openapi.errors(*openapi.AUTHENTICATED)},
+        examples=[
+            OpenApiExample(
+                "Dashboard",
+                value={
+                    "users": 120,
+                    "active_users": 118,
+                    "clients": 6,
+                    "active_sessions": 40,
+                    "tokens_issued_last_hour": 310,
+                    "recent_security_events": [],
+                    "generated_at": "2026-01-31T12:00:00Z",
+                },
+                response_only=True,
+                status_codes=["200"],
+            )
+        ],
+    )
     def get(self, request):
         return Response(
             {**dashboard_counts(), "recent_security_events": recent_events(), "generated_at": timezone.now()}

@@ -15,7 +15,7 @@ class OAuthConfig(AppConfig):
         from sso import session_apps
         from sso.signals import sessions_ended
 
-        from . import checks, connected_apps, cors, display, purge, receivers  # noqa: F401  (checks register themselves)
+        from . import checks, connected_apps, cors, display, openapi, purge, receivers  # noqa: F401  (checks and openapi's extension register themselves)
         from .models import AccessToken, Client
 
         login_context.register(display.login_context)

@@ -12,6 +12,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import PermissionDenied
@@ -23,6 +25,8 @@ from rest_framework.views import APIView
 from accounts import flows as accounts
 from accounts.serializers import RegistrationSerializer
 from audit import api as audit_api
+from audit import events
+from core import openapi
 from rbac import flows as rbac
 from rbac import permissions as perms
 from rbac.drf import HasPermission, HasRole, caller_permissions
@@ -40,9 +44,9 @@ class AdminUserSerializer(serializers.Serializer):
     is_staff = serializers.BooleanField()
     roles = serializers.SerializerMethodField()
     date_joined = serializers.DateTimeField()
-    last_login = serializers.DateTimeField()
+    last_login = serializers.DateTimeField(allow_null=True, help_text="Null until the first login.")
 
-    def get_roles(self, user):
+    def get_roles(self, user) -> list[str]:
         return sorted(role.name for role in user.roles.all())  # prefetched for lists
 
 
@@ -54,6 +58,52 @@ class CreateUserSerializer(RegistrationSerializer):
         if unknown:
             raise serializers.ValidationError(f"Unknown roles: {', '.join(sorted(unknown))}.")
         return roles
+
+
+class UserPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = AdminUserSerializer(many=True)
+
+
+class EventPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next (older) page, or null.")
+    previous = serializers.URLField(allow_null=True)
+    results = audit_api.SecurityEventSerializer(many=True)
+
+
+USER_EXAMPLE = {
+    "sub": "3f0c9a7e-2c1b-4c55-9c43-7d6c1b3f2a10",
+    "username": "ada",
+    "email": "ada@example.com",
+    "email_verified": True,
+    "is_active": True,
+    "is_staff": False,
+    "roles": ["operator"],
+    "date_joined": "2026-01-31T12:00:00Z",
+    "last_login": "2026-02-01T08:00:00Z",
+}
+SUB = OpenApiParameter("sub", OpenApiTypes.STR, OpenApiParameter.PATH, description="The user's subject (`sub`).")
+
+
+def _describe(summary, needs, responses, **kwargs):
+    """The OpenAPI description of an admin operation: a token with the `roles` scope (its roles
+    must grant `needs`), or a session whose user's roles do."""
+    more_errors = kwargs.pop("more_errors", {})
+    return extend_schema(
+        tags=["admin"],
+        summary=summary,
+        description=f"Needs {needs}. A token must carry the `roles` scope.",
+        auth=openapi.token_or_session("roles"),
+        responses={**responses, **openapi.errors(*openapi.AUTHENTICATED), **more_errors},
+        **kwargs,
+    )
+
+
+def _user_answer(status_code=200, more=None):
+    examples = [OpenApiExample("A user", value=USER_EXAMPLE, response_only=True, status_codes=[str(status_code)])]
+    return {status_code: OpenApiResponse(AdminUserSerializer, examples=examples), **(more or {})}
 
 
 class Pages(PageNumberPagination):
@@ -97,6 +147,32 @@ class UserListView(AdminAPIView):
     """`GET /api/admin/users/?q=…&active=true|false&role=…&page=…`: users, paginated, by username.
     `POST /api/admin/users/` {username, email, password, roles?}: create one (201)."""
 
+    @_describe(
+        "List and search users",
+        "`users.view`",
+        {
+            200: OpenApiResponse(
+                UserPageSerializer,
+                examples=[
+                    OpenApiExample(
+                        "A page",
+                        value={"count": 1, "next": None, "previous": None, "results": [USER_EXAMPLE]},
+                        response_only=True,
+                        status_codes=["200"],
+                    )
+                ],
+            )
+        },
+        parameters=[
+            OpenApiParameter("q", OpenApiTypes.STR, description="In the username or email, or a whole `sub`."),
+            OpenApiParameter("active", OpenApiTypes.STR, enum=["true", "false"]),
+            OpenApiParameter("role", OpenApiTypes.STR, description="Holding this role."),
+            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="Up to 200 (default 50)."),
+        ],
+        operation_id="admin_users_list",
+        more_errors=openapi.errors(404, e404="`Invalid page.`: past the last page, or not a page number."),
+    )
     def get(self, request):
         users = get_user_model().objects.prefetch_related("roles").order_by("username")
         if q := request.query_params.get("q", "").strip():
@@ -109,6 +185,19 @@ class UserListView(AdminAPIView):
         page = pages.paginate_queryset(users, request, view=self)
         return pages.get_paginated_response(AdminUserSerializer(page, many=True).data)
 
+    @_describe(
+        "Create a user",
+        "`users.manage` (and `roles.manage` to give roles)",
+        {**_user_answer(201), **openapi.errors(400)},
+        request=CreateUserSerializer,
+        examples=[
+            OpenApiExample(
+                "New user",
+                value={"username": "ada", "email": "ada@example.com", "password": "a long passphrase", "roles": []},
+                request_only=True,
+            )
+        ],
+    )
     def post(self, request):
         serializer = CreateUserSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -129,6 +218,7 @@ class UserListView(AdminAPIView):
 class UserView(AdminAPIView):
     """`GET /api/admin/users/<sub>`: one user."""
 
+    @_describe("One user", "`users.view`", _user_answer(200, openapi.errors(404)), parameters=[SUB])
     def get(self, request, sub):
         return self.answer(self.target(sub))
 
@@ -139,6 +229,13 @@ class UserActiveView(AdminAPIView):
 
     active = True
 
+    @_describe(
+        "Disable or enable a user",
+        "`users.manage`, and every permission the user holds",
+        _user_answer(200, openapi.errors(404, 409, e409="An operator cannot disable their own account.")),
+        parameters=[SUB],
+        request=None,
+    )
     def post(self, request, sub):
         user = self.manageable(sub)
         if not self.active and user.pk == request.user.pk:
@@ -153,6 +250,13 @@ class UserRoleView(AdminAPIView):
 
     write_permission = HasPermission(perms.ROLES_MANAGE)
 
+    @_describe(
+        "Assign a role",
+        "`roles.manage`",
+        _user_answer(200, openapi.errors(404, e404="No such user or role.")),
+        parameters=[SUB, OpenApiParameter("role", OpenApiTypes.STR, OpenApiParameter.PATH, description="A role name.")],
+        request=None,
+    )
     def put(self, request, sub, role):
         user = self.target(sub)
         try:
@@ -161,6 +265,12 @@ class UserRoleView(AdminAPIView):
             return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
         return self.answer(user)
 
+    @_describe(
+        "Remove a role",
+        "`roles.manage`",
+        _user_answer(200, openapi.errors(404, e404="No such user or role.")),
+        parameters=[SUB, OpenApiParameter("role", OpenApiTypes.STR, OpenApiParameter.PATH, description="A role name.")],
+    )
     def delete(self, request, sub, role):
         user = self.target(sub)
         try:
@@ -174,6 +284,13 @@ class UserLogoutView(AdminAPIView):
     """`POST /api/admin/users/<sub>/logout-everywhere`: end every session of the user and refuse
     every token issued to them until now. 204."""
 
+    @_describe(
+        "Log a user out everywhere",
+        "`users.manage`, and every permission the user holds",
+        {204: OpenApiResponse(description="Every session ended."), **openapi.errors(404)},
+        parameters=[SUB],
+        request=None,
+    )
     def post(self, request, sub):
         flows.logout_everywhere(user=self.manageable(sub), why="logged out everywhere by an operator")
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -201,6 +318,66 @@ class AuditEventListView(AdminAPIView):
     read_permission = HasRole(perms.ADMIN, perms.AUDITOR) | HasPermission(perms.AUDIT_VIEW)
     http_method_names = ["get", "head", "options"]
 
+    @extend_schema(
+        tags=["audit"],
+        summary="The security events",
+        description="For the `admin` and `auditor` roles, and whoever holds `audit.view`. A token must "
+        "carry the `roles` scope.",
+        auth=openapi.token_or_session("roles"),
+        parameters=[
+            OpenApiParameter(
+                "type",
+                OpenApiTypes.STR,
+                many=True,
+                explode=True,
+                enum=list(events.DESCRIPTIONS),
+                description="Event types (repeat, or comma-separate).",
+            ),
+            OpenApiParameter("outcome", OpenApiTypes.STR, enum=[value for value, _ in events.OUTCOMES]),
+            OpenApiParameter("user", OpenApiTypes.STR, description="Acted by or on this `sub`."),
+            OpenApiParameter("username", OpenApiTypes.STR, description="Acted by or on this username."),
+            OpenApiParameter("client", OpenApiTypes.STR, description="A client id."),
+            OpenApiParameter("since", OpenApiTypes.DATETIME, description="Inclusive, with an offset."),
+            OpenApiParameter("until", OpenApiTypes.DATETIME, description="Exclusive, with an offset."),
+            OpenApiParameter("cursor", OpenApiTypes.STR, description="From a `next` or `previous` link."),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="Up to 200 (default 50)."),
+        ],
+        responses={
+            200: EventPageSerializer,
+            **openapi.errors(
+                400,
+                *openapi.AUTHENTICATED,
+                404,
+                e400="An unknown type or a malformed time.",
+                e404="`Invalid cursor`: a cursor this API did not give.",
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "Events",
+                value={
+                    "next": None,
+                    "previous": None,
+                    "results": [
+                        {
+                            "id": 42,
+                            "time": "2026-01-31T12:00:00Z",
+                            "type": "login",
+                            "outcome": "success",
+                            "actor": {"sub": "3f0c9a7e-…", "username": "ada"},
+                            "subject": {"sub": "3f0c9a7e-…", "username": "ada"},
+                            "client_id": "",
+                            "ip_address": "192.0.2.10",
+                            "user_agent": "Mozilla/5.0 …",
+                            "detail": {},
+                        }
+                    ],
+                },
+                response_only=True,
+                status_codes=["200"],
+            )
+        ],
+    )
     def get(self, request):
         filters = audit_api.EventFilters.parse(request.query_params)
         user_id = None

@@ -9,12 +9,14 @@ verified token is read duck-typed (core.permissions): sso imports nothing of oau
 
 from django.contrib.auth import get_user_model
 from django.http import Http404
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from core import openapi
 from core.permissions import HasScopeOrSession
 
 from . import flows
@@ -38,8 +40,19 @@ class SessionSerializer(serializers.ModelSerializer):
         model = SSOSession
         fields = ["id", "current", "user_agent", "ip", "created_at", "last_seen_at", "expires_at", "amr"]
 
-    def get_current(self, session):
+    def get_current(self, session) -> bool:
         return session.sid == self.context.get("current_sid")
+
+
+def _describe(summary, responses, **kwargs):
+    """The OpenAPI description of a sessions operation: a `profile` token or the session."""
+    return extend_schema(
+        tags=["sessions"],
+        summary=summary,
+        auth=openapi.token_or_session(REQUIRED_SCOPE),
+        responses={**responses, **openapi.errors(*openapi.AUTHENTICATED)},
+        **kwargs,
+    )
 
 
 class SessionsAPIView(APIView):
@@ -64,6 +77,29 @@ class SessionsAPIView(APIView):
 class SessionListView(SessionsAPIView):
     """`GET /api/sessions/`: the caller's active sessions, the current one marked."""
 
+    @_describe(
+        "The caller's active sessions",
+        {200: SessionSerializer(many=True)},
+        examples=[
+            OpenApiExample(
+                "Sessions",
+                value=[
+                    {
+                        "id": "0b7e7f0e-8d7a-4a8e-a9a5-1f4c2b9d6e11",
+                        "current": True,
+                        "user_agent": "Mozilla/5.0 …",
+                        "ip": "192.0.2.10",
+                        "created_at": "2026-01-31T09:00:00Z",
+                        "last_seen_at": "2026-01-31T12:00:00Z",
+                        "expires_at": "2026-02-14T09:00:00Z",
+                        "amr": ["pwd", "otp"],
+                    }
+                ],
+                response_only=True,
+                status_codes=["200"],
+            )
+        ],
+    )
     def get(self, request):
         context = {"current_sid": self.current_sid(request)}
         return Response(SessionSerializer(flows.list_sessions(user=request.user), many=True, context=context).data)
@@ -72,6 +108,13 @@ class SessionListView(SessionsAPIView):
 class SessionView(SessionsAPIView):
     """`DELETE /api/sessions/<id>`: end one of the caller's sessions. 204; 404 if not theirs."""
 
+    @_describe(
+        "End one of the caller's sessions",
+        {
+            204: OpenApiResponse(description="Ended."),
+            **openapi.errors(404, e404="No active session of the caller has this id."),
+        },
+    )
     def delete(self, request, public_id):
         try:
             flows.end_session(user=request.user, session_id=public_id)
@@ -84,6 +127,7 @@ class LogoutAllView(SessionsAPIView):
     """`POST /api/sessions/logout-all`: end every session of the caller and refuse every token
     issued to them until now (this one included). 204."""
 
+    @_describe("Log out everywhere", {204: OpenApiResponse(description="Every session ended.")}, request=None)
     def post(self, request):
         flows.logout_everywhere(user=request.user)
         return Response(status=204)

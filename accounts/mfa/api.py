@@ -13,6 +13,7 @@ it; removing it needs a current code, a recovery code or the password.
 
 from django.contrib.auth import get_user_model
 from django.views.decorators.debug import sensitive_variables
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
@@ -20,6 +21,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from core import openapi
 from core.permissions import HasScopeOrSession
 
 from . import flows
@@ -65,6 +67,31 @@ class RemovalSerializer(serializers.Serializer):
         return attrs
 
 
+class EnrolmentSerializer(serializers.Serializer):
+    """An unconfirmed authenticator (the answer of `POST /api/me/totp/`)."""
+
+    otpauth_uri = serializers.CharField(help_text="The `otpauth://totp/…` URI the QR code encodes.")
+    secret = serializers.CharField(help_text="The shared secret, base32, for typing in by hand.")
+    qr_svg = serializers.CharField(help_text="The QR code, an inline SVG document.")
+
+
+class EnabledSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    recovery_codes = serializers.ListField(child=serializers.CharField(), help_text="Shown once; keep them safe.")
+
+
+def _describe(summary, request=None, responses=None, examples=()):
+    """The OpenAPI description of a TOTP operation: an `mfa` token or the session."""
+    return extend_schema(
+        tags=["two-factor"],
+        summary=summary,
+        request=request,
+        responses={**(responses or {}), **openapi.errors(*openapi.AUTHENTICATED)},
+        auth=openapi.token_or_session(REQUIRED_SCOPE),
+        examples=list(examples),
+    )
+
+
 def _refusal(error, description, status_code=status.HTTP_400_BAD_REQUEST):
     return Response({"error": error, "error_description": description}, status=status_code)
 
@@ -91,6 +118,25 @@ class TOTPAPIView(APIView):
 class TOTPView(TOTPAPIView):
     throttle_classes = [PasswordThrottle]
 
+    @_describe(
+        "Start enrolling an authenticator app",
+        responses={
+            201: EnrolmentSerializer,
+            409: OpenApiResponse(openapi.ErrorSerializer, description="`already_enabled`: two-factor is on."),
+        },
+        examples=[
+            OpenApiExample(
+                "Enrolment",
+                value={
+                    "otpauth_uri": "otpauth://totp/identity:ada?secret=JBSWY3DPEHPK3PXP&issuer=identity",
+                    "secret": "JBSWY3DPEHPK3PXP",
+                    "qr_svg": "<svg …>",
+                },
+                response_only=True,
+                status_codes=["201"],
+            )
+        ],
+    )
     def post(self, request):
         """Start enrolment (an earlier unconfirmed device is replaced)."""
         try:
@@ -99,6 +145,22 @@ class TOTPView(TOTPAPIView):
             return _refusal("already_enabled", str(exc), status.HTTP_409_CONFLICT)
         return Response(enrolment_data(flows.enrolment(device)), status=status.HTTP_201_CREATED)
 
+    @_describe(
+        "Remove two-factor authentication",
+        request=RemovalSerializer,
+        responses={
+            204: OpenApiResponse(description="Removed."),
+            **openapi.errors(
+                400,
+                409,
+                429,
+                e400="Field errors, or `invalid_code` / `invalid_password` (an `error` body).",
+                e409="`not_enabled`: two-factor is not set up.",
+                e429="`too_many_attempts`: wait `Retry-After` seconds.",
+            ),
+        },
+        examples=[OpenApiExample("By code", value={"code": "123456"}, request_only=True)],
+    )
     @sensitive_variables("proof")
     def delete(self, request):
         """Remove the second factor; proven with a code (TOTP or recovery) or the password."""
@@ -121,6 +183,28 @@ class TOTPView(TOTPAPIView):
 
 
 class TOTPVerifyView(TOTPAPIView):
+    @_describe(
+        "Confirm the authenticator with a current code",
+        request=CodeSerializer,
+        responses={
+            200: EnabledSerializer,
+            **openapi.errors(
+                400,
+                429,
+                e400="Field errors, or `invalid_code` (an `error` body).",
+                e429="`too_many_attempts`: wait `Retry-After` seconds.",
+            ),
+        },
+        examples=[
+            OpenApiExample("Code", value={"code": "123456"}, request_only=True),
+            OpenApiExample(
+                "Enabled",
+                value={"enabled": True, "recovery_codes": ["7KQ2-M9XD", "…"]},
+                response_only=True,
+                status_codes=["200"],
+            ),
+        ],
+    )
     def post(self, request):
         """Confirm the pending device with a current code; answers the recovery codes once."""
         serializer = CodeSerializer(data=request.data)
