@@ -20,6 +20,7 @@ import audit
 from audit import events
 
 from . import recovery_codes, signals, totp
+from .webauthn.models import WebAuthnCredential
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,12 @@ class Enrolment:
 
 
 def is_enabled(user):
-    """Whether `user` has a confirmed second factor (and must give a code after the password)."""
+    """Whether `user` has a confirmed second factor (and must give a code or use a passkey
+    after the password)."""
+    return has_totp(user) or WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+
+
+def has_totp(user):
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
@@ -121,9 +127,10 @@ def remaining_recovery_codes(user):
 
 
 def disable(*, user, by, reason="disabled by the user"):
-    """Remove every second factor of `user` (the TOTP device and the recovery codes)."""
+    """Remove every second factor of `user` (the TOTP device, the recovery codes, passkeys)."""
     with transaction.atomic():
         removed = TOTPDevice.objects.filter(user=user).delete()[0]
+        removed += WebAuthnCredential.objects.filter(user=user).delete()[0]
         removed += StaticDevice.objects.filter(user=user).delete()[0]
         if removed:
             audit.record(event=events.MFA_DISABLED, actor=by, subject=user, detail={"reason": reason})
