@@ -122,7 +122,7 @@ def test_passwordless_login_starts_a_two_factor_session(client, user, key, regis
     assert latest_amr(user) == ["hwk", "mfa"]
     registered.refresh_from_db()
     assert registered.sign_count == 1 and registered.last_used_at is not None
-    assert audited(events.LOGIN_SUCCEEDED)
+    assert audited(events.LOGIN_SUCCEEDED)[-1].detail == {"amr": ["hwk", "mfa"]}  # the passkey's use
 
 
 def test_a_synced_passkey_is_software_bound(client, user):
@@ -228,6 +228,7 @@ def test_the_code_step_offers_the_passkey_and_it_is_the_second_factor(client, us
     assert done.status_code == 303 and done["Location"] == "/accounts/sessions/"
     assert client.session[SESSION_KEY] == str(user.pk)
     assert latest_amr(user) == ["hwk", "pwd"]
+    assert audited(events.LOGIN_SUCCEEDED)[-1].detail == {"amr": ["hwk", "pwd"]}
 
 
 def test_the_code_step_refuses_another_users_passkey(client, user, make_user, registered):
