@@ -2,9 +2,10 @@
 removal. The only writer of WebAuthnCredential; each records its audit event, named as for the
 authenticator app (mfa.enabled, mfa.failed, mfa.disabled) with `"method": "passkey"`."""
 
+import hashlib
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import audit
@@ -58,6 +59,16 @@ def register(request, *, user, response_json, name=""):
         _failed(user, exc.reason, registering=True)
         raise
     credential_id = ceremony.encode(verified.credential_id)
+    try:
+        passkey = _store(user, credential_id, verified, transports, name, handle)
+    except IntegrityError as exc:  # the same answer registered twice at once: the unique id
+        raise PasskeyError("duplicate", "That passkey is registered already.") from exc
+    signals.mfa_enabled.send(sender=register, user=user, method=METHOD)
+    log.info("Passkey %s (%s) registered for user %s.", passkey.pk, passkey.amr, user.pk)
+    return passkey
+
+
+def _store(user, credential_id, verified, transports, name, handle):
     with transaction.atomic():
         if WebAuthnCredential.objects.filter(credential_id=credential_id).exists():
             raise PasskeyError("duplicate", "That passkey is registered already.")
@@ -76,8 +87,6 @@ def register(request, *, user, response_json, name=""):
         )
         detail = {"method": METHOD, "name": passkey.name, "amr": passkey.amr}
         audit.record(event=events.MFA_ENABLED, actor=user, detail=detail)
-    signals.mfa_enabled.send(sender=register, user=user, method=METHOD)
-    log.info("Passkey %s (%s) registered for user %s.", passkey.pk, passkey.amr, user.pk)
     return passkey
 
 
@@ -102,6 +111,8 @@ def authenticate(request, *, response_json, user=None):
         with transaction.atomic():
             passkey = _locked_passkey(credential, user)
             subject = passkey.user
+            if passkey.last_challenge == _digest(challenge):
+                raise CeremonyError("replayed")
             verified = ceremony.verify_assertion(
                 credential,
                 challenge=challenge,
@@ -109,7 +120,7 @@ def authenticate(request, *, response_json, user=None):
                 sign_count=passkey.sign_count,
                 require_user_verification=user is None,
             )
-            _used(passkey, verified)
+            _used(passkey, verified, challenge)
     except CeremonyError as exc:
         _failed(subject, exc.reason)
         raise
@@ -160,11 +171,16 @@ def _locked_passkey(credential, user):
     return passkey
 
 
-def _used(passkey, verified):
+def _used(passkey, verified, challenge):
     passkey.sign_count = verified.new_sign_count
     passkey.backed_up = bool(verified.credential_backed_up)
     passkey.last_used_at = timezone.now()
-    passkey.save(update_fields=["sign_count", "backed_up", "last_used_at"])
+    passkey.last_challenge = _digest(challenge)
+    passkey.save(update_fields=["sign_count", "backed_up", "last_used_at", "last_challenge"])
+
+
+def _digest(challenge):
+    return hashlib.sha256(challenge).hexdigest()
 
 
 def _failed(user, reason, *, registering=False):

@@ -21,6 +21,10 @@ class WebAuthnCredential(TimestampMixin, Device):
     # passkey") is software-bound, `swk`; one that may not is hardware-bound, `hwk` (RFC 8176).
     backup_eligible = models.BooleanField(default=False)
     backed_up = models.BooleanField(default=False)
+    # SHA-256 of the challenge of this key's last accepted login. Two simultaneous requests of one
+    # browser may both read the challenge from its session: the second, waiting on this row's
+    # lock, then finds it here and is refused (a key that keeps no signature counter too).
+    last_challenge = models.CharField(max_length=64, blank=True)
 
     class Meta:
         app_label = "mfa"
