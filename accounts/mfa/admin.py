@@ -10,6 +10,7 @@ from accounts import admin as accounts_admin
 from core.admin import ReadOnlyAdminMixin
 
 from . import flows
+from .models import WebAuthnCredential
 
 for model in (TOTPDevice, StaticDevice):
     if admin.site.is_registered(model):
@@ -24,6 +25,16 @@ class TOTPDeviceInline(ReadOnlyAdminMixin, admin.TabularInline):
     can_delete = False
 
 
+class PasskeyInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The user's passkeys (no key material shown); removed with the action below."""
+
+    model = WebAuthnCredential
+    verbose_name = "passkey"
+    fields = readonly_fields = ("name", "amr", "backup_eligible", "created_at", "last_used_at", "sign_count")
+    extra = 0
+    can_delete = False
+
+
 @admin.action(
     description="Remove two-factor authentication (they log in with the password alone)", permissions=["change"]
 )
@@ -33,4 +44,5 @@ def remove_two_factor(model_admin, request, queryset):
 
 
 accounts_admin.add_user_inline(TOTPDeviceInline)
+accounts_admin.add_user_inline(PasskeyInline)
 accounts_admin.add_user_action(remove_two_factor)

@@ -318,3 +318,12 @@ def test_options_need_a_post_with_csrf(user):
 def test_options_are_json(client):
     response = client.post("/accounts/login/passkey/options/")
     assert response["Content-Type"] == "application/json" and json.loads(response.content)["challenge"]
+
+
+def test_operators_see_a_users_passkeys_and_the_reset_removes_them(client, user, make_user, registered):
+    operator = make_user(username="operator", is_staff=True, is_superuser=True)
+    client.force_login(operator)
+    page = client.get(f"/admin/accounts/user/{user.pk}/change/")
+    assert page.status_code == 200 and b"Laptop" in page.content and b"hwk" in page.content
+    client.post("/admin/accounts/user/", {"action": "remove_two_factor", "_selected_action": [user.pk]})
+    assert not WebAuthnCredential.objects.filter(user=user).exists()
