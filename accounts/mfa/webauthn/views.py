@@ -31,8 +31,13 @@ from .forms import PasskeyNameForm, RemovePasskeyForm
 
 
 def _see_other(url):
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
+    return _after_post(HttpResponseRedirect(url))
+
+
+def _after_post(response):
+    """A redirect after a credential POST is a 303 (RFC 9700 4.12: never a 307)."""
+    if response.status_code == 302:
+        response.status_code = 303
     return response
 
 
@@ -127,9 +132,7 @@ def login(request):
         return _see_other(login_url)
     user = passkey.user
     user.backend = settings.AUTHENTICATION_BACKENDS[-1]
-    response = stages.begin(request, user=user, redirect_to=redirect_to, amr=amr)
-    response.status_code = 303
-    return response
+    return _after_post(stages.begin(request, user=user, redirect_to=redirect_to, amr=amr))
 
 
 @never_cache
@@ -153,11 +156,10 @@ def second_factor(request):
     try:
         _, amr = flows.authenticate(request, user=login.user, response_json=request.POST.get("credential"))
     except CeremonyError as exc:
-        context = {"form": CodeForm(), "passkey": True, "codes": mfa_flows.has_totp(login.user), "error": str(exc)}
+        codes = mfa_flows.has_totp(login.user) or mfa_flows.remaining_recovery_codes(login.user) > 0
+        context = {"form": CodeForm(), "passkey": True, "codes": codes, "error": str(exc)}
         return render(request, "mfa/authenticate.html", context, status=400)
-    response = stages.advance(request, stage=KEY, amr=amr)
-    response.status_code = 303
-    return response
+    return _after_post(stages.advance(request, stage=KEY, amr=amr))
 
 
 def _redirect_target(request):
