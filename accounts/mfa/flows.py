@@ -131,11 +131,13 @@ def remaining_recovery_codes(user):
     return StaticToken.objects.filter(device__user=user, device__name=RECOVERY_NAME).count()
 
 
-def disable(*, user, by, reason="disabled by the user"):
-    """Remove every second factor of `user` (the TOTP device, the recovery codes, passkeys)."""
+def disable(*, user, by, reason="disabled by the user", keep_passkeys=False):
+    """Remove every second factor of `user` (the TOTP device, the recovery codes, passkeys;
+    `keep_passkeys`: the authenticator app and its recovery codes only)."""
     with transaction.atomic():
         removed = TOTPDevice.objects.filter(user=user).delete()[0]
-        removed += WebAuthnCredential.objects.filter(user=user).delete()[0]
+        if not keep_passkeys:
+            removed += WebAuthnCredential.objects.filter(user=user).delete()[0]
         removed += StaticDevice.objects.filter(user=user).delete()[0]
         if removed:
             audit.record(event=events.MFA_DISABLED, actor=by, subject=user, detail={"reason": reason})

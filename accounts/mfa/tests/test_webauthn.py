@@ -7,13 +7,14 @@ import json
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.test import Client
 
 from accounts.mfa import flows
 from accounts.mfa.models import WebAuthnCredential
 from accounts.mfa.webauthn import ceremony
 from audit import events
 from audit.models import SecurityEvent
-from conftest import PASSWORD
+from conftest import PASSWORD, Flow, bearer
 from sso.models import SSOSession
 
 from .conftest import code_for
@@ -308,8 +309,6 @@ def test_the_login_page_offers_a_passkey(client):
 
 
 def test_options_need_a_post_with_csrf(user):
-    from django.test import Client
-
     strict = Client(enforce_csrf_checks=True)
     assert strict.post("/accounts/login/passkey/options/").status_code == 403
     assert strict.get("/accounts/login/passkey/options/").status_code == 405
@@ -327,3 +326,20 @@ def test_operators_see_a_users_passkeys_and_the_reset_removes_them(client, user,
     assert page.status_code == 200 and b"Laptop" in page.content and b"hwk" in page.content
     client.post("/admin/accounts/user/", {"action": "remove_two_factor", "_selected_action": [user.pk]})
     assert not WebAuthnCredential.objects.filter(user=user).exists()
+
+
+def test_removing_the_app_over_the_api_keeps_the_passkeys(user, registered, enrolled, make_client):
+    client, secret = make_client(scopes="openid profile mfa")
+    token = Flow(user, client, secret).tokens(scope="openid mfa")["access_token"]
+    response = Client().delete(
+        "/api/me/totp/", json.dumps({"password": PASSWORD}), content_type="application/json", **bearer(token)
+    )
+    assert response.status_code == 204
+    assert not flows.has_totp(user) and WebAuthnCredential.objects.filter(user=user).exists()
+    assert flows.is_enabled(user)  # the passkey is still the second factor
+
+
+def test_a_passkey_only_user_sees_two_factor_on(client, user, registered):
+    client.force_login(user)
+    page = client.get("/accounts/2fa/").content.decode()
+    assert "Logging in asks for one of your passkeys" in page and "1 passkey registered" in page
