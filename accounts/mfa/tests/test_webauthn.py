@@ -208,11 +208,28 @@ def test_an_unknown_passkey_or_a_disabled_user_cannot_log_in(client, user, key, 
     assert [e.detail["reason"] for e in audited(events.MFA_FAILED)] == ["unknown_credential", "inactive_user"]
 
 
-@pytest.mark.parametrize("body", ["", "not json", "[]", '{"id": ""}', '{"id": "x", "response": 3}', "x" * 20000])
-def test_malformed_answers_are_refused_without_a_500(client, user, registered, body):
+MALFORMED = [
+    "",
+    "not json",
+    "[]",
+    '{"id": "", "response": {}}',
+    '{"id": "KEY", "response": 3}',
+    '{"id": "KEY", "response": {"userHandle": 7, "clientDataJSON": 1}}',
+    '{"id": "KEY", "response": {"clientDataJSON": "%%%", "authenticatorData": "", "signature": ""}}',
+    '{"id": "a\\u0000b", "response": {}}',
+    '{"id": "KEY\\u0000", "response": {}}',
+    "x" * 20000,
+]
+
+
+@pytest.mark.parametrize("body", MALFORMED)
+def test_malformed_answers_are_refused_without_a_500(client, user, key, registered, body):
     client.post("/accounts/login/passkey/options/")
-    response = client.post("/accounts/login/passkey/", {"credential": body})
+    response = client.post("/accounts/login/passkey/", {"credential": body.replace("KEY", key.id)})
     assert response.status_code == 303 and SESSION_KEY not in client.session
+    client.force_login(user)
+    client.post("/accounts/passkeys/options/")
+    assert client.post("/accounts/passkeys/add/", {"credential": body.replace("KEY", key.id)}).status_code == 303
 
 
 def test_the_code_step_offers_the_passkey_and_it_is_the_second_factor(client, user, key, registered):

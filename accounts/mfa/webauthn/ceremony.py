@@ -9,6 +9,7 @@ whatever the verification then says, so that each challenge is answered at most 
 """
 
 import json
+import re
 import secrets
 import time
 from urllib.parse import urlsplit
@@ -39,6 +40,8 @@ PASSWORDLESS = "passwordless"
 # A passkey response is a few hundred bytes (a few KB with attestation certificates).
 MAX_RESPONSE_LENGTH = 16 * 1024
 _TRANSPORTS = {transport.value for transport in AuthenticatorTransport}
+# A credential id: base64url of at most 1,023 bytes (WebAuthn Level 3, 5.1).
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]{1,1364}")
 
 
 class CeremonyError(Exception):
@@ -115,7 +118,9 @@ def parse(response_json):
         credential = json.loads(response_json)
     except ValueError as exc:
         raise CeremonyError("malformed") from exc
-    if not isinstance(credential, dict) or not isinstance(credential.get("id"), str) or not credential["id"]:
+    if not isinstance(credential, dict) or not isinstance(credential.get("response"), dict):
+        raise CeremonyError("malformed")
+    if not isinstance(credential.get("id"), str) or not _BASE64URL.fullmatch(credential["id"]):
         raise CeremonyError("malformed")
     return credential
 
