@@ -7,13 +7,16 @@ from django.contrib.auth import get_user_model
 import audit
 from audit import events
 
-from . import lockout
+from . import lockout, stages
 from .signals import is_password_reset
 
 
 def login_succeeded(sender, request, user, **kwargs):
-    """`user_logged_in` (the browser login, once every stage is done)."""
-    audit.record(event=events.LOGIN_SUCCEEDED, request=request, actor=user)
+    """`user_logged_in` (the browser login, once every stage is done), with the methods it
+    used (RFC 8176 `amr`: which factors, a passkey's `hwk`/`swk`) when the stages set them."""
+    amr = getattr(request, stages.AMR_REQUEST_ATTRIBUTE, None)
+    detail = {"amr": sorted(amr)} if amr else None
+    audit.record(event=events.LOGIN_SUCCEEDED, request=request, actor=user, detail=detail)
 
 
 def login_failed(sender, credentials, request=None, **kwargs):

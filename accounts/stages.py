@@ -42,6 +42,7 @@ AMR_REQUEST_ATTRIBUTE = "identity_amr"
 # What a login may be asked to include beyond the password (`begin(require=...)`).
 SECOND_FACTOR = "second_factor"
 _REQUIREMENTS_ATTRIBUTE = "identity_login_requirements"
+_METHODS_ATTRIBUTE = "identity_login_methods"
 
 _stages = []
 
@@ -135,6 +136,12 @@ def requirements(request):
     return getattr(request, _REQUIREMENTS_ATTRIBUTE, frozenset())
 
 
+def methods(request):
+    """The methods (RFC 8176) the login being decided used so far, for `applies` (a passkey
+    login without a password already has its second factor)."""
+    return getattr(request, _METHODS_ATTRIBUTE, frozenset())
+
+
 def abandon(request):
     """Forget this browser's pending login, if any."""
     request.session.pop(PENDING_SESSION_KEY, None)
@@ -144,6 +151,7 @@ def _next(request, user, state, *, after):
     keys = [stage.key for stage in _stages]
     remaining = _stages[keys.index(after) + 1 :] if after in keys else list(_stages)
     setattr(request, _REQUIREMENTS_ATTRIBUTE, frozenset(state.get("require", ())))
+    setattr(request, _METHODS_ATTRIBUTE, frozenset(state["amr"]))
     for stage in remaining:
         if stage.applies(request=request, user=user):
             request.session[PENDING_SESSION_KEY] = {**state, "stage": stage.key}

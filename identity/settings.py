@@ -204,6 +204,9 @@ LOGIN_STAGE_TIMEOUT_SECONDS = env.int("LOGIN_STAGE_TIMEOUT_SECONDS", default=300
 # "<issuer>: <account>" (the account is the user's username, or "email").
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default=SITE_NAME)
 MFA_TOTP_ACCOUNT_FIELD = env("MFA_TOTP_ACCOUNT_FIELD", default="username")
+# Passkeys (accounts/mfa/webauthn): how long a registration or login ceremony may take (its
+# one-time challenge expires then). The relying-party id is ISSUER's host, the origin ISSUER's.
+MFA_WEBAUTHN_TIMEOUT_SECONDS = env.int("MFA_WEBAUTHN_TIMEOUT_SECONDS", default=180)
 # django-otp: a code is accepted one 30-second step early or late, around the server's clock. Its
 # drift sync is off: it would let one early or late code shift the window for good.
 OTP_TOTP_SYNC = False

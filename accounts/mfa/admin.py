@@ -10,6 +10,7 @@ from accounts import admin as accounts_admin
 from core.admin import ReadOnlyAdminMixin
 
 from . import flows
+from .models import WebAuthnCredential
 
 for model in (TOTPDevice, StaticDevice):
     if admin.site.is_registered(model):
@@ -38,6 +39,16 @@ class RecoveryCodesInline(ReadOnlyAdminMixin, admin.TabularInline):
         return device.token_set.count()
 
 
+class PasskeyInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The user's passkeys (no key material shown); removed with the action below."""
+
+    model = WebAuthnCredential
+    verbose_name = "passkey"
+    fields = readonly_fields = ("name", "amr", "backup_eligible", "created_at", "last_used_at", "sign_count")
+    extra = 0
+    can_delete = False
+
+
 @admin.action(
     description="Remove two-factor authentication (they log in with the password alone)", permissions=["change"]
 )
@@ -52,11 +63,16 @@ def _remove_two_factor(*, request, user):
 
 
 def _has_two_factor(user):
-    return TOTPDevice.objects.filter(user=user).exists() or StaticDevice.objects.filter(user=user).exists()
+    return (
+        TOTPDevice.objects.filter(user=user).exists()
+        or StaticDevice.objects.filter(user=user).exists()
+        or WebAuthnCredential.objects.filter(user=user).exists()
+    )
 
 
 accounts_admin.add_user_inline(TOTPDeviceInline)
 accounts_admin.add_user_inline(RecoveryCodesInline)
+accounts_admin.add_user_inline(PasskeyInline)
 accounts_admin.add_user_action(remove_two_factor)
 accounts_admin.add_user_button(
     name="remove-two-factor", label="Remove two-factor", run=_remove_two_factor, shown=_has_two_factor

@@ -164,7 +164,7 @@ class TOTPView(TOTPAPIView):
     @sensitive_variables("proof")
     def delete(self, request):
         """Remove the second factor; proven with a code (TOTP or recovery) or the password."""
-        if not flows.is_enabled(request.user):
+        if not flows.has_totp(request.user):
             return _refusal("not_enabled", "Two-factor authentication is not set up.", status.HTTP_409_CONFLICT)
         serializer = RemovalSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -178,7 +178,7 @@ class TOTPView(TOTPAPIView):
                 return _refusal("invalid_code", str(exc))
         elif not request.user.check_password(proof["password"]):
             return _refusal("invalid_password", "That password is not right.")
-        flows.disable(user=request.user, by=request.user)
+        flows.disable(user=request.user, by=request.user, keep_passkeys=True)  # /api/me/totp/: the app only
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

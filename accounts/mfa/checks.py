@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 
 ACCOUNT_FIELDS = ("username", "email")
 
@@ -15,3 +15,23 @@ def check_totp_settings(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(deploy=True)
+def check_webauthn_relying_party(app_configs, **kwargs):
+    """Passkeys need a domain as relying-party id (WebAuthn 5.1.3); ISSUER's host is used."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(settings.ISSUER).hostname or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return []
+    return [
+        Warning(
+            f"ISSUER's host {host} is an IP address: browsers refuse it as a passkey relying-party id.",
+            hint="Serve under a host name (http://localhost:8000 in development) to offer passkeys.",
+            id="mfa.W001",
+        )
+    ]

@@ -10,7 +10,9 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -20,6 +22,7 @@ import audit
 from audit import events
 
 from . import recovery_codes, signals, totp
+from .webauthn.models import WebAuthnCredential
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,15 @@ class Enrolment:
 
 
 def is_enabled(user):
-    """Whether `user` has a confirmed second factor (and must give a code after the password)."""
+    """Whether `user` has a confirmed second factor (and must give a code or use a passkey
+    after the password)."""
+    totp = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+    passkey = WebAuthnCredential.objects.filter(user=OuterRef("pk"), confirmed=True)
+    # One statement: the login asks it for every user (accounts/tests/test_lockout.py counts).
+    return get_user_model()._default_manager.filter(Exists(totp) | Exists(passkey), pk=user.pk).exists()
+
+
+def has_totp(user):
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
@@ -120,10 +131,13 @@ def remaining_recovery_codes(user):
     return StaticToken.objects.filter(device__user=user, device__name=RECOVERY_NAME).count()
 
 
-def disable(*, user, by, reason="disabled by the user"):
-    """Remove every second factor of `user` (the TOTP device and the recovery codes)."""
+def disable(*, user, by, reason="disabled by the user", keep_passkeys=False):
+    """Remove every second factor of `user` (the TOTP device, the recovery codes, passkeys;
+    `keep_passkeys`: the authenticator app and its recovery codes only)."""
     with transaction.atomic():
         removed = TOTPDevice.objects.filter(user=user).delete()[0]
+        if not keep_passkeys:
+            removed += WebAuthnCredential.objects.filter(user=user).delete()[0]
         removed += StaticDevice.objects.filter(user=user).delete()[0]
         if removed:
             audit.record(event=events.MFA_DISABLED, actor=by, subject=user, detail={"reason": reason})

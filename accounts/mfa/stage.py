@@ -9,12 +9,17 @@ from accounts import stages
 from . import flows
 
 KEY = "mfa"
+# RFC 8176 methods that are a second factor: a login that used one needs no code step (a
+# passwordless passkey login, accounts.mfa.webauthn).
+SECOND_FACTOR_METHODS = frozenset({"otp", "hwk", "swk"})
 
 
 class MFAStage:
     key = KEY
 
     def applies(self, *, request, user):
+        if SECOND_FACTOR_METHODS & stages.methods(request):
+            return False
         return flows.is_enabled(user) or stages.SECOND_FACTOR in stages.requirements(request)
 
     def start(self, *, request, user):

@@ -12,6 +12,7 @@ from accounts import stages
 from . import flows
 from .forms import CodeForm, ConfirmTOTPForm, PasswordForm
 from .stage import KEY
+from .webauthn import flows as webauthn_flows
 
 
 def _code_form_response(request, template, context, check, on_success):
@@ -46,7 +47,7 @@ def authenticate(request):
     return _code_form_response(
         request,
         "mfa/authenticate.html",
-        {"form": CodeForm(request.POST or None)},
+        {"form": CodeForm(request.POST or None), **_second_factors(login.user)},
         check=lambda code: flows.verify(user=login.user, code=code),
         on_success=lambda method: stages.advance(request, stage=KEY, amr=["otp"]),
     )
@@ -85,6 +86,12 @@ def enrol(request):
     )
 
 
+def _second_factors(user):
+    """What the code step offers: a code (app or recovery code) and/or a passkey."""
+    codes = flows.has_totp(user) or flows.remaining_recovery_codes(user) > 0
+    return {"codes": codes, "passkey": webauthn_flows.has_passkeys(user)}
+
+
 @require_http_methods(["POST"])
 def cancel(request):
     """Give up a pending login (its code step)."""
@@ -98,8 +105,9 @@ def overview(request):
     """`/accounts/2fa/`: whether two-factor authentication is on, and what to do about it."""
     user = request.user
     context = {
-        "enabled": flows.is_enabled(user),
+        "enabled": flows.has_totp(user),
         "remaining": flows.remaining_recovery_codes(user),
+        "passkeys": webauthn_flows.passkeys(user).count(),
     }
     return render(request, "mfa/overview.html", context)
 
@@ -112,7 +120,7 @@ def setup(request):
     """`/accounts/2fa/totp/`: scan the QR code (or type the secret), then confirm a current code.
     The device is used only once confirmed; the recovery codes are shown once, on this answer."""
     user = request.user
-    if flows.is_enabled(user):
+    if flows.has_totp(user):
         return redirect("mfa:overview")
     device = flows.pending_totp(user) if request.method == "POST" else None
     if device is None:
