@@ -270,6 +270,7 @@ class AccessTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Access tokens, read-only: issued by the token endpoint only. Neither the token nor its
     session id (a bearer-ish secret, sso.models.SSOSession) is shown; deleting a row revokes it."""
 
+    show_full_result_count = False  # no COUNT(*) of the whole table on every page
     list_display = (JTI, "user", CLIENT, "scope", "expires", "created")
     list_select_related = ("user", "application")
     list_filter = ("application", ("expires", admin.DateFieldListFilter))
@@ -290,6 +291,7 @@ class AccessTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class RefreshTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Refresh tokens, read-only; "Revoke" marks them revoked (and deletes their access token)."""
 
+    show_full_result_count = False  # no COUNT(*) of the whole table on every page
     list_display = (ROW_ID, "user", CLIENT, "created", "revoked")
     list_select_related = ("user", "application")
     list_filter = ("application", ("revoked", admin.EmptyFieldListFilter))
@@ -312,6 +314,7 @@ class RefreshTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class GrantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Authorization codes, read-only (the code itself is never shown)."""
 
+    show_full_result_count = False  # no COUNT(*) of the whole table on every page
     list_display = (ROW_ID, "user", CLIENT, "expires", "redeemed_at")
     list_select_related = ("user", "application")
     list_filter = ("application", ("redeemed_at", admin.EmptyFieldListFilter))
@@ -322,6 +325,7 @@ class GrantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class IDTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """ID tokens issued (their rows: the token itself is not stored)."""
 
+    show_full_result_count = False  # no COUNT(*) of the whole table on every page
     list_display = (JTI, "user", CLIENT, "expires")
     list_select_related = ("user", "application")
     list_filter = ("application",)

@@ -2,19 +2,20 @@
 
 A client is connected to a user while the user's consent for it is stored (oauth.consents)
 or the user holds a live token of it: an unexpired access token, or a refresh token that is
-not revoked and still within REFRESH_TOKEN_EXPIRE_SECONDS (a trusted client, or the password
+not revoked and still within REFRESH_TOKEN_EXPIRE_SECONDS, or the longest lifetime a client
+has of its own (a trusted client, or the password
 grant, has tokens without a consent). "Last used" is the latest token issued or refreshed for
 it (any state: a rotated refresh token still says when the app last refreshed).
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Max, Min, Q
 from django.utils import timezone
-from oauth2_provider.models import refresh_token_expire_timedelta
 
+from . import rotation
 from .models import AccessToken, Client, Consent, Grant, RefreshToken
 
 
@@ -34,7 +35,9 @@ class ConnectedApp:
 
 
 def _refresh_lifetime():
-    return refresh_token_expire_timedelta() or timedelta(days=3650)
+    # The longest of any client's (Client.refresh_token_lifetime): an app whose refresh token
+    # may still be usable is listed, so that the person can revoke it.
+    return rotation.longest_lifetime()
 
 
 def _live_access(now):

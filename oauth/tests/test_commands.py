@@ -217,3 +217,26 @@ def test_seed_demo_refuses_without_debug(settings):
         call_command("seed_demo", stdout=StringIO())
     assert not get_user_model().objects.exists()
     assert not Client.objects.exists()
+
+
+@pytest.mark.django_db
+def test_token_lifetimes_and_audience(client):
+    result = create_client_json(
+        *SERVICE, "--access-token-lifetime", "120", "--audience", "https://a.example", "--audience", "https://b.example"
+    )
+    row = Client.objects.get(client_id=result["client_id"])
+    assert (row.access_token_lifetime, row.refresh_token_lifetime, row.id_token_lifetime) == (120, None, None)
+    assert row.audience == "https://a.example https://b.example"
+    token = form_post(
+        client,
+        "/oauth/token/",
+        {"grant_type": "client_credentials"},
+        HTTP_AUTHORIZATION=basic(result["client_id"], result["client_secret"]),
+    )
+    assert token.json()["expires_in"] == 120
+
+
+@pytest.mark.django_db
+def test_a_bad_lifetime_is_refused():
+    with pytest.raises(CommandError, match="access_token_lifetime"):
+        create_client(*SERVICE, "--access-token-lifetime", "1")

@@ -95,6 +95,16 @@ def test_an_app_whose_tokens_all_ended_is_no_longer_listed_without_consent(legac
     assert connected_apps.list_apps(user=user) == []
 
 
+def test_an_app_with_a_longer_refresh_lifetime_of_its_own_stays_listed(make_client, user, settings):
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "REFRESH_TOKEN_EXPIRE_SECONDS": 3600}
+    pair = make_client(name="Long", grant_types=["password", "refresh_token"], refresh_token_lifetime=7 * 24 * 3600)
+    tokens = password_tokens(pair, user)
+    AccessToken.objects.update(expires=timezone.now() - timedelta(days=2))  # past the server's hour
+    assert [app.client for app in connected_apps.list_apps(user=user)] == [pair[0]]  # still refreshable:
+    refreshed = post_token({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}, auth=creds(pair))
+    assert refreshed.status_code == 200, refreshed.content
+
+
 def test_the_page_allows_the_apps_logo_origins(make_client, user):
     pair = make_client(name="Photos", logo_uri="https://cdn.photos.example/logo.png")
     flow = Flow(user, pair[0], pair[1])

@@ -54,6 +54,19 @@ class Command(BaseCommand):
             action="store_true",
             help="A confidential OpenID Connect client that may omit PKCE and rely on nonce (RFC 9700 2.1.1).",
         )
+        for kind in ("access", "refresh", "id"):
+            parser.add_argument(
+                f"--{kind}-token-lifetime",
+                type=int,
+                default=None,
+                help=f"Seconds; by default the server's {kind.upper()}_TOKEN_EXPIRE_SECONDS.",
+            )
+        parser.add_argument(
+            "--audience",
+            action="append",
+            default=[],
+            help="An API (URI) the access tokens are for, their aud (repeatable; default ACCESS_TOKEN_AUDIENCE).",
+        )
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
     def handle(self, *args, **options):
@@ -71,6 +84,10 @@ class Command(BaseCommand):
                 backchannel_logout_session_required=options["backchannel_logout_session_required"],
                 allowed_origins=options["allowed_origins"],
                 require_pkce=not options["pkce_optional"],
+                access_token_lifetime=options["access_token_lifetime"],
+                refresh_token_lifetime=options["refresh_token_lifetime"],
+                id_token_lifetime=options["id_token_lifetime"],
+                audience=options["audience"],
             )
         except flows.ClientError as exc:
             problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items())
