@@ -50,9 +50,10 @@ the cap above bounds that too. To shorten it, every revocation also increments a
 (`revocations`, no TTL) in the same pipeline, and every read fetches the counter in its MGET
 (no extra round trip). Each process remembers the highest value it has seen; a lower one (or
 none at all) means Redis lost writes this process knows were made. That process then deletes
-every fast-path key (SCAN, once: the rare event a restart is) and puts the counter back, so
-the stale keys are gone for every process and are re-read from PostgreSQL. A process that saw
-no revocation since the snapshot cannot notice: for it, the cap still bounds the stale answer.
+every fast-path key but the revoked markers (SCAN, once: the rare event a restart is) and puts
+the counter back, so the stale keys are gone for every process and are re-read from
+PostgreSQL. A process that saw no revocation since the snapshot cannot notice: for it, the cap
+still bounds the stale answer.
 
 Tokens and not-before. A token is refused when `issued_at < not_before`. JWT `iat` is usually
 whole seconds while not-before is exact, so a token minted in the same second as a bump but
@@ -290,15 +291,23 @@ def _purge(client):
             if key != counter.encode():
                 batch.append(key)
             if len(batch) >= 1000:
-                client.delete(*batch)
+                _delete_all_but_revoked(client, batch)
                 batch = []
         if batch:
-            client.delete(*batch)
+            _delete_all_but_revoked(client, batch)
         with _seen_lock:
             seen = _seen
         client.eval(_RAISE_COUNTER, 1, counter, seen)
     except RedisError as exc:
         logger.warning("Revocation store: Redis purge failed (%s).", type(exc).__name__)
+
+
+def _delete_all_but_revoked(client, keys):
+    # A revoked marker is right whenever it was written, and may guard a revocation made
+    # since the restart against a stale re-cache (see "Races"): it stays.
+    stale = [key for key, value in zip(keys, client.mget(keys), strict=True) if value != REVOKED]
+    if stale:
+        client.delete(*stale)
 
 
 def forget_seen_revocations():
