@@ -153,6 +153,13 @@ def make_user(db):
 
 
 @pytest.fixture
+def mfa_not_required(settings):
+    """MFA_REQUIRED=none: staff reach the admin console with the password alone. For tests of
+    the admin that are not about two-factor authentication (accounts/mfa/policy.py)."""
+    settings.MFA_REQUIRED = "none"
+
+
+@pytest.fixture
 def make_client(db):
     """create_client with test defaults; returns (client, secret)."""
 

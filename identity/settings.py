@@ -83,7 +83,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with its site asking staff for a second factor (accounts/mfa/policy.py).
+    "accounts.mfa.admin_config.TwoFactorAdminConfig",
     "django.forms",  # its form templates, under ours (FORM_RENDERER below)
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -200,6 +201,10 @@ LOGIN_STAGE_TIMEOUT_SECONDS = env.int("LOGIN_STAGE_TIMEOUT_SECONDS", default=300
 # "<issuer>: <account>" (the account is the user's username, or "email").
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default=SITE_NAME)
 MFA_TOTP_ACCOUNT_FIELD = env("MFA_TOTP_ACCOUNT_FIELD", default="username")
+# Who must use a second factor (accounts/mfa/policy.py): "none", "staff" (staff and superusers:
+# enrolment at their next login, and a second factor in the session for the admin console) or
+# "all" (everyone enrols at their next login).
+MFA_REQUIRED = env("MFA_REQUIRED", default="staff")
 # django-otp: a code is accepted one 30-second step early or late, around the server's clock. Its
 # drift sync is off: it would let one early or late code shift the window for good.
 OTP_TOTP_SYNC = False

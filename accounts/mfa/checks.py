@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.core.checks import Error, register
 
+from . import policy
+
 ACCOUNT_FIELDS = ("username", "email")
 
 
@@ -15,3 +17,17 @@ def check_totp_settings(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def check_policy_settings(app_configs, **kwargs):
+    errors = []
+    if settings.MFA_REQUIRED not in policy.CHOICES:
+        errors.append(
+            Error(
+                f"MFA_REQUIRED is {settings.MFA_REQUIRED!r}.",
+                hint=f"Use one of: {', '.join(policy.CHOICES)}.",
+                id="mfa.E002",
+            )
+        )
+    return errors

@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 import audit
 from audit import events
 
-from . import recovery_codes, signals, totp
+from . import policy, recovery_codes, signals, totp
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,7 @@ def disable(*, user, by, reason="disabled by the user"):
     return removed
 
 
+ENROL_FIRST = "This account must set up two-factor authentication first: log in with a browser to do so."
 SEND_OTP = "Send the otp parameter: a current code from the authenticator app, or a recovery code."
 
 
@@ -142,10 +143,13 @@ class SecondFactorNeeded(MFAError):
 
 def verify_second_factor(*, user, code):
     """For a login that has no code step (the password grant), after the right password: None
-    when `user` has no confirmed second factor, else the method `code` passed ("totp" or
-    "recovery_code", as `verify`). Raises SecondFactorNeeded without a code, MFAError or
-    Throttled for a wrong one."""
+    when `user` has no confirmed second factor (and MFA_REQUIRED does not ask for one), else the
+    method `code` passed ("totp" or "recovery_code", as `verify`). Raises SecondFactorNeeded
+    without a code (or without a device MFA_REQUIRED asks for), MFAError or Throttled for a
+    wrong one."""
     if not is_enabled(user):
+        if policy.required_for(user):  # MFA_REQUIRED: no token until one is set up
+            raise SecondFactorNeeded(ENROL_FIRST)
         return None
     if not (code or "").strip():
         raise SecondFactorNeeded(SEND_OTP)

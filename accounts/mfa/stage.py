@@ -1,12 +1,13 @@
 """The login stage that asks for a second factor after the password (accounts.stages): the code
-step for a user with a confirmed device; enrolment for one without, when the login must include
-a second factor (a step-up)."""
+step for a user with a confirmed device; enrolment for
+one without, when the login must include a second factor (a step-up) or MFA_REQUIRED says the
+user must have one (policy.py)."""
 
 from django.shortcuts import redirect
 
 from accounts import stages
 
-from . import flows
+from . import flows, policy
 
 KEY = "mfa"
 
@@ -15,7 +16,11 @@ class MFAStage:
     key = KEY
 
     def applies(self, *, request, user):
-        return flows.is_enabled(user) or stages.SECOND_FACTOR in stages.requirements(request)
+        if stages.SECOND_FACTOR in stages.requirements(request):
+            return True
+        if flows.is_enabled(user):
+            return True
+        return policy.required_for(user)
 
     def start(self, *, request, user):
         return redirect("mfa:authenticate" if flows.is_enabled(user) else "mfa:enrol")

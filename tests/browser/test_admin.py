@@ -1,9 +1,13 @@
-"""The admin console, in Chromium: staff log in through the one login page, and the pages
-operators use every day load, pass the accessibility check and submit."""
+"""The admin console, in Chromium: staff log in through the one login page, set up their
+authenticator app there (MFA_REQUIRED=staff, the default), and the pages operators use every day
+load, pass the accessibility check and submit."""
 
 import pytest
 
 from oauth import keys
+from sso.models import SSOSession
+
+from .test_two_factor import current_code
 
 
 @pytest.fixture
@@ -17,8 +21,24 @@ def admin_tab(browser, operator, user, web_app):
     browser.goto("/admin/")
     assert "/accounts/login/" in browser.page.url  # the admin has no password form of its own
     browser.login(operator.username)
+    enrol_at_login(browser)
     assert browser.page.url.endswith("/admin/")
     return browser
+
+
+def enrol_at_login(browser, *, check=False):
+    """The login's enrolment step: type the key shown on the page into "the app", confirm its
+    code, go on past the recovery codes."""
+    assert browser.page.url.endswith("/accounts/login/2fa/")
+    if check:
+        browser.check("admin-enrol-at-login")
+    secret = browser.page.locator("[data-secret]").get_attribute("data-secret")
+    browser.page.get_by_label("Code from your app").fill(current_code(secret))  # ±1 step either side
+    browser.click("Turn on")
+    assert browser.heading() == "Your recovery codes"
+    if check:
+        browser.check("admin-enrol-recovery-codes")
+    browser.click("I have saved them", role="link")
 
 
 ADMIN_PAGES = {
@@ -54,3 +74,14 @@ def test_edit_a_user(admin_tab, user):
 def test_view_site_leads_to_the_start_page(admin_tab):
     admin_tab.click("View site", role="link", within="#header")
     assert admin_tab.page.url == admin_tab.origin + "/accounts/profile/"  # `/`, signed in
+
+
+def test_staff_set_up_a_second_factor_before_the_admin_opens(browser, operator):
+    browser.goto("/admin/")
+    browser.login(operator.username)
+    assert browser.page.url.endswith("/accounts/login/2fa/")  # not logged in yet
+    assert not SSOSession.objects.filter(user=operator).exists()
+    enrol_at_login(browser, check=True)
+    assert browser.page.url.endswith("/admin/")
+    assert SSOSession.objects.get(user=operator).amr == ["otp", "pwd"]
+    browser.check("admin-index-after-enrolment")
