@@ -205,6 +205,9 @@ MFA_TOTP_ACCOUNT_FIELD = env("MFA_TOTP_ACCOUNT_FIELD", default="username")
 # enrolment at their next login, and a second factor in the session for the admin console) or
 # "all" (everyone enrols at their next login).
 MFA_REQUIRED = env("MFA_REQUIRED", default="staff")
+# "Trust this browser for N days" on the code step (a signed cookie; such a login is then
+# recorded as the password alone, amr ["pwd"]). 0: not offered.
+MFA_TRUST_BROWSER_DAYS = env.int("MFA_TRUST_BROWSER_DAYS", default=0)
 # django-otp: a code is accepted one 30-second step early or late, around the server's clock. Its
 # drift sync is off: it would let one early or late code shift the window for good.
 OTP_TOTP_SYNC = False

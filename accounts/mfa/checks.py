@@ -30,4 +30,6 @@ def check_policy_settings(app_configs, **kwargs):
                 id="mfa.E002",
             )
         )
+    if settings.MFA_TRUST_BROWSER_DAYS < 0:
+        errors.append(Error("MFA_TRUST_BROWSER_DAYS is negative.", hint="0 turns it off.", id="mfa.E003"))
     return errors

@@ -1,5 +1,5 @@
 """The login stage that asks for a second factor after the password (accounts.stages): the code
-step for a user with a confirmed device; enrolment for
+step for a user with a confirmed device (unless this browser is trusted, trust.py); enrolment for
 one without, when the login must include a second factor (a step-up) or MFA_REQUIRED says the
 user must have one (policy.py)."""
 
@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 
 from accounts import stages
 
-from . import flows, policy
+from . import flows, policy, trust
 
 KEY = "mfa"
 
@@ -19,7 +19,7 @@ class MFAStage:
         if stages.SECOND_FACTOR in stages.requirements(request):
             return True
         if flows.is_enabled(user):
-            return True
+            return not trust.is_trusted(request, user)
         return policy.required_for(user)
 
     def start(self, *, request, user):

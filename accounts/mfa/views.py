@@ -1,5 +1,6 @@
 """Two-factor pages: the code step of a login, and the account's two-factor settings."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -9,8 +10,8 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import stages
 
-from . import flows
-from .forms import CodeForm, ConfirmTOTPForm, PasswordForm
+from . import flows, trust
+from .forms import ConfirmTOTPForm, PasswordForm, TrustedCodeForm
 from .stage import KEY
 
 
@@ -43,12 +44,18 @@ def authenticate(request):
     if login is None:
         messages.info(request, "Your login timed out. Log in again.")
         return redirect("accounts:login")
+    form = TrustedCodeForm(request.POST or None, trust_days=settings.MFA_TRUST_BROWSER_DAYS)
+
+    def logged_in(method):
+        response = stages.advance(request, stage=KEY, amr=["otp"])
+        return trust.remember(response, user=login.user) if form.cleaned_data.get("trust") else response
+
     return _code_form_response(
         request,
         "mfa/authenticate.html",
-        {"form": CodeForm(request.POST or None)},
+        {"form": form},
         check=lambda code: flows.verify(user=login.user, code=code),
-        on_success=lambda method: stages.advance(request, stage=KEY, amr=["otp"]),
+        on_success=logged_in,
     )
 
 
