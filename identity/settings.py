@@ -208,6 +208,10 @@ MFA_REQUIRED = env("MFA_REQUIRED", default="staff")
 # "Trust this browser for N days" on the code step (a signed cookie; such a login is then
 # recorded as the password alone, amr ["pwd"]). 0: not offered.
 MFA_TRUST_BROWSER_DAYS = env.int("MFA_TRUST_BROWSER_DAYS", default=0)
+# Wrong codes per client IP (across users), beside django-otp's per-device delay: after this
+# many in an hour, each further one makes that IP wait 1 s, 2 s, 4 s... up to the maximum.
+MFA_IP_FAILURE_ALLOWANCE = env.int("MFA_IP_FAILURE_ALLOWANCE", default=10)
+MFA_IP_MAX_DELAY_SECONDS = env.int("MFA_IP_MAX_DELAY_SECONDS", default=300)
 # django-otp: a code is accepted one 30-second step early or late, around the server's clock. Its
 # drift sync is off: it would let one early or late code shift the window for good.
 OTP_TOTP_SYNC = False

@@ -32,4 +32,11 @@ def check_policy_settings(app_configs, **kwargs):
         )
     if settings.MFA_TRUST_BROWSER_DAYS < 0:
         errors.append(Error("MFA_TRUST_BROWSER_DAYS is negative.", hint="0 turns it off.", id="mfa.E003"))
+    if settings.MFA_IP_FAILURE_ALLOWANCE < 0 or settings.MFA_IP_MAX_DELAY_SECONDS < 1:
+        errors.append(
+            Error(
+                "MFA_IP_FAILURE_ALLOWANCE must be 0 or more and MFA_IP_MAX_DELAY_SECONDS 1 or more.",
+                id="mfa.E004",
+            )
+        )
     return errors

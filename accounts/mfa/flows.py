@@ -7,12 +7,14 @@ fallbacks accepted), never in clear: a database dump yields none.
 """
 
 import logging
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -166,15 +168,22 @@ def verify(*, user, code):
     with transaction.atomic():
         # The row lock makes two uses of one code take turns: the second sees last_t moved.
         device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
-        if device is None:
-            raise MFAError("Two-factor authentication is not set up.")
-        refusal = _check_totp(device, code)
+        # No device (removed since the password step): the same answer as a wrong code, after
+        # the same work (a code computed, a failure recorded), so neither tells them apart.
+        refusal = _check_totp(device, code) if device else _refuse_without_device(code)
         if refusal is not None:
             detail = _why(refusal)
             audit.record(event=events.MFA_FAILED, actor=None, subject=user, outcome=events.FAILURE, detail=detail)
     if refusal is not None:
         raise refusal  # after the commit: the failure count stays
     return "totp"
+
+
+def _refuse_without_device(code):
+    digits = "".join((code or "").split())
+    if digits.isdigit():
+        TOTP(secrets.token_bytes(20)).verify(int(digits), tolerance=1)  # the maths a device does
+    return MFAError(WRONG_TOTP)
 
 
 def _why(refusal):

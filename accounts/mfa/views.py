@@ -10,18 +10,19 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import stages
 
-from . import flows, trust
+from . import flows, ip_throttle, trust
 from .forms import ConfirmTOTPForm, PasswordForm, TrustedCodeForm
 from .stage import KEY
 
 
 def _code_form_response(request, template, context, check, on_success):
-    """A code form's answer: `check(code)` (a flows call); its MFAError on the form (400), its
-    Throttled as 429 with Retry-After, else `on_success(result)`. A GET shows the form."""
+    """A code form's answer: `check(code)` (a flows call, under the per-IP limit); its MFAError
+    on the form (400), its Throttled as 429 with Retry-After, else `on_success(result)`. A GET
+    shows the form."""
     form = context["form"]
     if request.method == "POST" and form.is_valid():
         try:
-            result = check(form.cleaned_data["code"])
+            result = ip_throttle.guarded(request, lambda: check(form.cleaned_data["code"]))
         except flows.Throttled as exc:
             form.add_error(None, str(exc))
             response = render(request, template, context, status=429)
