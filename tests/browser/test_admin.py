@@ -85,3 +85,23 @@ def test_staff_set_up_a_second_factor_before_the_admin_opens(browser, operator):
     assert browser.page.url.endswith("/admin/")
     assert SSOSession.objects.get(user=operator).amr == ["otp", "pwd"]
     browser.check("admin-index-after-enrolment")
+
+
+def test_remove_a_users_second_factor_on_their_page(admin_tab, user, operator):
+    from accounts.mfa import flows
+    from accounts.mfa.tests.conftest import code_for
+    from audit import events
+    from audit.models import SecurityEvent
+
+    device = flows.start_totp(user=user)
+    flows.confirm_totp(user=user, code=code_for(device))
+    admin_tab.goto(f"/admin/accounts/user/{user.pk}/change/")
+    row = admin_tab.page.locator("tr", has_text="Authenticator app")
+    row.get_by_role("checkbox").check()
+    admin_tab.check("admin-user-remove-two-factor")
+    admin_tab.click("Save", exact=True, within="#content")
+    assert "was changed successfully" in admin_tab.page.inner_text(".messagelist")
+    assert not flows.is_enabled(user) and flows.remaining_recovery_codes(user) == 0
+    event = SecurityEvent.objects.get(event=events.MFA_DISABLED)
+    assert (event.actor_id, event.subject_id) == (operator.pk, user.pk)
+    assert event.detail["reason"] == "removed by an operator"
