@@ -11,6 +11,7 @@ for whatever else asks it.
 from functools import wraps
 
 from django.contrib import admin
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from accounts import stages
@@ -20,14 +21,20 @@ from . import policy
 
 class TwoFactorAdminSite(admin.AdminSite):
     def has_permission(self, request):
-        return super().has_permission(request) and not policy.admin_needs_second_factor(request)
+        return super().has_permission(request) and not self.needs_second_factor(request)
+
+    def needs_second_factor(self, request):
+        # Logging out needs no second factor (Django's own check sends a refused logout home).
+        if request.path == reverse("admin:logout", current_app=self.name):
+            return False
+        return policy.admin_needs_second_factor(request)
 
     def admin_view(self, view, cacheable=False):
         protected = super().admin_view(view, cacheable)
 
         @wraps(view)
         def inner(request, *args, **kwargs):
-            if request.user.is_active and request.user.is_staff and policy.admin_needs_second_factor(request):
+            if request.user.is_active and request.user.is_staff and self.needs_second_factor(request):
                 return self.ask_second_factor(request)
             return protected(request, *args, **kwargs)
 

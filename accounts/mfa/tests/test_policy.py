@@ -144,6 +144,15 @@ def test_the_site_says_no_permission_without_a_second_factor(operator, rf):
     assert admin.site.has_permission(request) is False  # no SSO session bound: no second factor
 
 
+def test_staff_without_a_second_factor_can_still_log_out_of_the_admin(operator):
+    browser = Client()
+    browser.force_login(operator)
+    response = browser.post("/admin/logout/")
+    assert response.status_code in (200, 302) and response.get("Location") != "/accounts/login/code/"
+    assert SESSION_KEY not in browser.session
+    assert not SSOSession.objects.filter(user=operator, revoked_at__isnull=True).exists()
+
+
 def test_people_who_are_not_staff_still_get_the_admins_login_redirect(user):
     browser = Client()
     browser.force_login(user)
