@@ -171,3 +171,23 @@ def test_the_password_grant_gives_no_token_to_a_user_who_must_enrol(password_cli
     body = assert_oauth_error(post_token(data, auth=creds(password_client)), "invalid_grant")
     assert "second factor is needed" in body["error_description"]
     assert "set up two-factor authentication" in body["error_description"]
+
+
+def register(browser, username):
+    data = {"username": username, "email": f"{username}@example.com", "password": "a long enough passphrase 7"}
+    return browser.post("/accounts/register/", data)
+
+
+def test_with_all_a_person_who_registers_sets_up_a_second_factor_before_being_logged_in(settings):
+    settings.MFA_REQUIRED = "all"
+    browser = Client()
+    response = register(browser, "newcomer")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/2fa/"
+    assert SESSION_KEY not in browser.session
+
+
+def test_under_the_default_a_person_who_registers_is_logged_in_at_once():
+    browser = Client()
+    response = register(browser, "newcomer")
+    assert response.status_code == 302 and response["Location"] == "/accounts/profile/"
+    assert SSOSession.objects.get(user__username="newcomer").amr == ["pwd"]
