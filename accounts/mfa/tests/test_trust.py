@@ -145,3 +145,10 @@ def test_an_expired_cookie_is_ignored(trust_on, user, enrolled, monkeypatch):
     browser = Client()
     browser.cookies[trust.COOKIE_NAME] = trust.remember(HttpResponse(), user=user).cookies[trust.COOKIE_NAME].value
     assert log_in(browser, user)["Location"] == "/accounts/profile/"  # the same made now works
+
+
+def test_a_trusted_staff_browser_still_gives_the_code_for_the_admin(trust_on, operator):
+    browser = trusted_browser(operator, operator.totp_device)
+    assert log_in(browser, operator)["Location"] == "/accounts/profile/"  # the code step skipped
+    response = browser.get("/admin/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/code/"
