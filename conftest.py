@@ -165,6 +165,12 @@ def password_grant_enabled(settings):
     settings.OAUTH_PASSWORD_GRANT_ENABLED = True
 
 
+def mfa_not_required(settings):
+    """MFA_REQUIRED=none: staff reach the admin console with the password alone. For tests of
+    the admin that are not about two-factor authentication (accounts/mfa/policy.py)."""
+    settings.MFA_REQUIRED = "none"
+
+
 @pytest.fixture
 def make_client(db):
     """create_client with test defaults; returns (client, secret)."""

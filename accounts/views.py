@@ -1,7 +1,7 @@
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
-from django.contrib import auth, messages
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
@@ -303,9 +303,11 @@ def register(request):
                 for message in errors:
                     form.add_error(field, message)
         else:
-            auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.info(request, SIGN_UP_NOTE.format(email=form.cleaned_data["email"]))
-            return HttpResponseRedirect(reverse(settings.LOGIN_REDIRECT_URL))
+            # Logged in through the login stages, as after a password: MFA_REQUIRED=all sends
+            # the new user to set up a second factor first.
+            user.backend = "django.contrib.auth.backends.ModelBackend"
+            return stages.begin(request, user=user, redirect_to=reverse(settings.LOGIN_REDIRECT_URL))
     return render(request, "accounts/register.html", {"form": form}, status=400 if form.errors else 200)
 
 

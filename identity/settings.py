@@ -83,7 +83,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with its site asking staff for a second factor (accounts/mfa/policy.py).
+    "accounts.mfa.admin_config.TwoFactorAdminConfig",
     "django.forms",  # its form templates, under ours (FORM_RENDERER below)
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -207,6 +208,17 @@ MFA_TOTP_ACCOUNT_FIELD = env("MFA_TOTP_ACCOUNT_FIELD", default="username")
 # Passkeys (accounts/mfa/webauthn): how long a registration or login ceremony may take (its
 # one-time challenge expires then). The relying-party id is ISSUER's host, the origin ISSUER's.
 MFA_WEBAUTHN_TIMEOUT_SECONDS = env.int("MFA_WEBAUTHN_TIMEOUT_SECONDS", default=180)
+# Who must use a second factor (accounts/mfa/policy.py): "none", "staff" (staff and superusers:
+# enrolment at their next login, and a second factor in the session for the admin console) or
+# "all" (everyone enrols at their next login).
+MFA_REQUIRED = env("MFA_REQUIRED", default="staff")
+# "Trust this browser for N days" on the code step (a signed cookie; such a login is then
+# recorded as the password alone, amr ["pwd"]). 0: not offered.
+MFA_TRUST_BROWSER_DAYS = env.int("MFA_TRUST_BROWSER_DAYS", default=0)
+# Wrong codes per client IP (across users), beside django-otp's per-device delay: after this
+# many in an hour, each further one makes that IP wait 1 s, 2 s, 4 s... up to the maximum.
+MFA_IP_FAILURE_ALLOWANCE = env.int("MFA_IP_FAILURE_ALLOWANCE", default=10)
+MFA_IP_MAX_DELAY_SECONDS = env.int("MFA_IP_MAX_DELAY_SECONDS", default=300)
 # django-otp: a code is accepted one 30-second step early or late, around the server's clock. Its
 # drift sync is off: it would let one early or late code shift the window for good.
 OTP_TOTP_SYNC = False

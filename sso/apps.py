@@ -10,12 +10,13 @@ class SSOConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_logged_out
         from django.db.models.signals import post_save
 
+        from accounts.mfa import policy as mfa_policy
         from accounts.mfa.signals import mfa_disabled
         from accounts.signals import password_changed
         from core import purge as purgers
         from rbac.signals import roles_changed
 
-        from . import checks, purge, receivers  # noqa: F401  (checks register themselves)
+        from . import checks, flows, purge, receivers  # noqa: F401  (checks register themselves)
 
         user_logged_in.connect(receivers.bind_session_at_login, dispatch_uid="sso.bind_session_at_login")
         user_logged_out.connect(receivers.end_session_at_logout, dispatch_uid="sso.end_session_at_logout")
@@ -28,3 +29,5 @@ class SSOConfig(AppConfig):
         )
         roles_changed.connect(receivers.refuse_tokens_after_role_change, dispatch_uid="sso.role_change")
         purgers.register("sso.sessions", purge.purge_sessions)
+        # The admin console asks staff for a second factor in their SSO session (MFA_REQUIRED).
+        mfa_policy.register_session_methods(flows.current_amr)

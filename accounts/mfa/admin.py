@@ -1,8 +1,10 @@
-"""Two-factor devices in the admin: seen on the user's page, removed with an action that goes
-through the flow (and its signal). django-otp's own device admins are not offered: they show the
+"""Two-factor devices in the admin: seen on the user's page, removed there ("Delete?" on the
+authenticator app) or with the user list's action, both through the flow (its signal and audit
+event). django-otp's own device admins are not offered: they show the
 TOTP secret and its QR code to every operator, and deleting rows there would skip the flow."""
 
 from django.contrib import admin, messages
+from django.forms.models import BaseInlineFormSet
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -17,12 +19,39 @@ for model in (TOTPDevice, StaticDevice):
         admin.site.unregister(model)
 
 
+class DeviceRemovalFormSet(BaseInlineFormSet):
+    """Deleting the device on the user's page removes the user's second factors through the
+    flow (the recovery codes too; the signal, the audit event, the user's sessions ended)."""
+
+    operator = None  # the request's user, set by the inline
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:  # the tabular inline's checkbox has no label of its own
+            label = "Remove this authenticator app and the recovery codes"
+            form.fields["DELETE"].widget.attrs["aria-label"] = label
+
+    def delete_existing(self, obj, commit=True):
+        if commit:
+            flows.disable(user=obj.user, by=self.operator, reason="removed by an operator")
+
+
 class TOTPDeviceInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = TOTPDevice
+    formset = DeviceRemovalFormSet
     verbose_name = "authenticator app"
     fields = readonly_fields = ("name", "confirmed", "created_at", "last_used_at", "throttling_failure_count")
     extra = 0
-    can_delete = False
+    allow_delete = True  # "Delete?" on the user's page: see DeviceRemovalFormSet
+
+    def has_delete_permission(self, request, obj=None):
+        # As the list's action: whoever may change the user may remove their second factor.
+        return request.user.has_perm("accounts.change_user")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.operator = request.user
+        return formset
 
 
 class RecoveryCodesInline(ReadOnlyAdminMixin, admin.TabularInline):

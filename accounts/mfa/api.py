@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from core import openapi
 from core.permissions import HasScopeOrSession
 
-from . import flows
+from . import flows, ip_throttle
 
 REQUIRED_SCOPE = "mfa"
 
@@ -171,7 +171,7 @@ class TOTPView(TOTPAPIView):
         proof = serializer.validated_data
         if proof.get("code"):
             try:
-                flows.verify(user=request.user, code=proof["code"])
+                ip_throttle.guarded(request, lambda: flows.verify(user=request.user, code=proof["code"]))
             except flows.Throttled as exc:
                 return _throttled(exc)
             except flows.MFAError as exc:
@@ -210,7 +210,8 @@ class TOTPVerifyView(TOTPAPIView):
         serializer = CodeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            codes = flows.confirm_totp(user=request.user, code=serializer.validated_data["code"])
+            code = serializer.validated_data["code"]
+            codes = ip_throttle.guarded(request, lambda: flows.confirm_totp(user=request.user, code=code))
         except flows.Throttled as exc:
             return _throttled(exc)
         except flows.MFAError as exc:

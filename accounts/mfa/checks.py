@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
+from . import policy
+
 ACCOUNT_FIELDS = ("username", "email")
 
 
@@ -35,3 +37,26 @@ def check_webauthn_relying_party(app_configs, **kwargs):
             id="mfa.W001",
         )
     ]
+
+
+@register()
+def check_policy_settings(app_configs, **kwargs):
+    errors = []
+    if settings.MFA_REQUIRED not in policy.CHOICES:
+        errors.append(
+            Error(
+                f"MFA_REQUIRED is {settings.MFA_REQUIRED!r}.",
+                hint=f"Use one of: {', '.join(policy.CHOICES)}.",
+                id="mfa.E002",
+            )
+        )
+    if settings.MFA_TRUST_BROWSER_DAYS < 0:
+        errors.append(Error("MFA_TRUST_BROWSER_DAYS is negative.", hint="0 turns it off.", id="mfa.E003"))
+    if settings.MFA_IP_FAILURE_ALLOWANCE < 0 or settings.MFA_IP_MAX_DELAY_SECONDS < 1:
+        errors.append(
+            Error(
+                "MFA_IP_FAILURE_ALLOWANCE must be 0 or more and MFA_IP_MAX_DELAY_SECONDS 1 or more.",
+                id="mfa.E004",
+            )
+        )
+    return errors

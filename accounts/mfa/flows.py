@@ -7,6 +7,7 @@ fallbacks accepted), never in clear: a database dump yields none.
 """
 
 import logging
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -15,13 +16,14 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
 from audit import events
 
-from . import recovery_codes, signals, totp
+from . import policy, recovery_codes, signals, totp
 from .webauthn.models import WebAuthnCredential
 
 log = logging.getLogger(__name__)
@@ -147,6 +149,7 @@ def disable(*, user, by, reason="disabled by the user", keep_passkeys=False):
     return removed
 
 
+ENROL_FIRST = "This account must set up two-factor authentication first: log in with a browser to do so."
 SEND_OTP = "Send the otp parameter: a current code from the authenticator app, or a recovery code."
 
 
@@ -156,10 +159,13 @@ class SecondFactorNeeded(MFAError):
 
 def verify_second_factor(*, user, code):
     """For a login that has no code step (the password grant), after the right password: None
-    when `user` has no confirmed second factor, else the method `code` passed ("totp" or
-    "recovery_code", as `verify`). Raises SecondFactorNeeded without a code, MFAError or
-    Throttled for a wrong one."""
+    when `user` has no confirmed second factor (and MFA_REQUIRED does not ask for one), else the
+    method `code` passed ("totp" or "recovery_code", as `verify`). Raises SecondFactorNeeded
+    without a code (or without a device MFA_REQUIRED asks for), MFAError or Throttled for a
+    wrong one."""
     if not is_enabled(user):
+        if policy.required_for(user):  # MFA_REQUIRED: no token until one is set up
+            raise SecondFactorNeeded(ENROL_FIRST)
         return None
     if not (code or "").strip():
         raise SecondFactorNeeded(SEND_OTP)
@@ -176,15 +182,22 @@ def verify(*, user, code):
     with transaction.atomic():
         # The row lock makes two uses of one code take turns: the second sees last_t moved.
         device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
-        if device is None:
-            raise MFAError("Two-factor authentication is not set up.")
-        refusal = _check_totp(device, code)
+        # No device (removed since the password step): the same answer as a wrong code, after
+        # the same work (a code computed, a failure recorded), so neither tells them apart.
+        refusal = _check_totp(device, code) if device else _refuse_without_device(code)
         if refusal is not None:
             detail = _why(refusal)
             audit.record(event=events.MFA_FAILED, actor=None, subject=user, outcome=events.FAILURE, detail=detail)
     if refusal is not None:
         raise refusal  # after the commit: the failure count stays
     return "totp"
+
+
+def _refuse_without_device(code):
+    digits = "".join((code or "").split())
+    if digits.isdigit():
+        TOTP(secrets.token_bytes(20)).verify(int(digits), tolerance=1)  # the maths a device does
+    return MFAError(WRONG_TOTP)
 
 
 def _why(refusal):

@@ -21,6 +21,19 @@ class CodeForm(PlainLabels, forms.Form):
     )
 
 
+class TrustedCodeForm(CodeForm):
+    """The code step's form; with "trust this browser" when MFA_TRUST_BROWSER_DAYS is set."""
+
+    def __init__(self, *args, trust_days=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        if trust_days > 0:
+            self.fields["trust"] = forms.BooleanField(
+                label=f"Trust this browser for {trust_days} days (no code asked here at login)",
+                required=False,
+                template_name="mfa/checkbox_field.html",
+            )
+
+
 class ConfirmTOTPForm(PlainLabels, forms.Form):
     code = forms.CharField(
         label="Code from your app",

@@ -1,5 +1,6 @@
 """Two-factor pages: the code step of a login, and the account's two-factor settings."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -9,19 +10,20 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import stages
 
-from . import flows
-from .forms import CodeForm, ConfirmTOTPForm, PasswordForm
+from . import flows, ip_throttle, trust
+from .forms import ConfirmTOTPForm, PasswordForm, TrustedCodeForm
 from .stage import KEY
 from .webauthn import flows as webauthn_flows
 
 
 def _code_form_response(request, template, context, check, on_success):
-    """A code form's answer: `check(code)` (a flows call); its MFAError on the form (400), its
-    Throttled as 429 with Retry-After, else `on_success(result)`. A GET shows the form."""
+    """A code form's answer: `check(code)` (a flows call, under the per-IP limit); its MFAError
+    on the form (400), its Throttled as 429 with Retry-After, else `on_success(result)`. A GET
+    shows the form."""
     form = context["form"]
     if request.method == "POST" and form.is_valid():
         try:
-            result = check(form.cleaned_data["code"])
+            result = ip_throttle.guarded(request, lambda: check(form.cleaned_data["code"]))
         except flows.Throttled as exc:
             form.add_error(None, str(exc))
             response = render(request, template, context, status=429)
@@ -44,12 +46,18 @@ def authenticate(request):
     if login is None:
         messages.info(request, "Your login timed out. Log in again.")
         return redirect("accounts:login")
+    form = TrustedCodeForm(request.POST or None, trust_days=settings.MFA_TRUST_BROWSER_DAYS)
+
+    def logged_in(method):
+        response = stages.advance(request, stage=KEY, amr=["otp"])
+        return trust.remember(response, user=login.user) if form.cleaned_data.get("trust") else response
+
     return _code_form_response(
         request,
         "mfa/authenticate.html",
-        {"form": CodeForm(request.POST or None), **_second_factors(login.user)},
+        {"form": form, **_second_factors(login.user)},
         check=lambda code: flows.verify(user=login.user, code=code),
-        on_success=lambda method: stages.advance(request, stage=KEY, amr=["otp"]),
+        on_success=logged_in,
     )
 
 

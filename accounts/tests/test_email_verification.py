@@ -228,6 +228,7 @@ def test_resend_needs_a_login_and_a_post(user):
     assert sent_mail() == []
 
 
+@pytest.mark.usefixtures("mfa_not_required")
 def test_the_admin_shows_and_filters_email_verified(admin_client, make_user):
     make_user(username="verified-one", email_verified=True)
     make_user(username="unverified-one")

@@ -228,6 +228,7 @@ def test_axes_reset_username_takes_the_counted_spelling(make_user):
     assert attempt("Alice", PASSWORD).status_code == 302
 
 
+@pytest.mark.usefixtures("mfa_not_required")
 def test_the_admin_lists_lockouts_and_deleting_one_lifts_it(user, make_user):
     fail(user.username, LIMIT)
     admin = Client()
@@ -246,6 +247,7 @@ def test_the_admin_lists_lockouts_and_deleting_one_lifts_it(user, make_user):
     assert attempt(user.username, PASSWORD).status_code == 302
 
 
+@pytest.mark.usefixtures("mfa_not_required")
 def test_the_admin_action_cleans_up_expired_attempts_only(make_user):
     fail("expired", 1)
     fail("recent", 1)
@@ -263,6 +265,7 @@ def test_the_admin_action_cleans_up_expired_attempts_only(make_user):
     assert admin.get("/admin/axes/accesslog/").status_code == 404  # not kept: not listed
 
 
+@pytest.mark.usefixtures("mfa_not_required")
 def test_the_admin_login_is_the_throttled_login_page(make_user):
     staff = make_user(is_staff=True, is_superuser=True)
     browser = csrf_browser(REMOTE_ADDR=USER_IP)

@@ -134,6 +134,7 @@ def test_admin_is_read_only(rf, admin_user):
     assert not model_admin.has_delete_permission(request)
 
 
+@pytest.mark.usefixtures("mfa_not_required")
 def test_admin_list_search_and_filters(client, admin_user, user):
     audit.record(event=events.LOGIN_FAILED, subject=user, outcome=events.FAILURE, detail={"username": user.username})
     audit.record(event=events.CLIENT_CREATED, client_id="zzz-client")

@@ -223,6 +223,7 @@ def test_revoke_without_a_back_channel_uri_queues_nothing(flow):
     assert not BackchannelLogout.objects.exists()
 
 
+@pytest.mark.usefixtures("mfa_not_required")
 def test_the_admin_action_revokes_access(flow, admin_client, django_capture_on_commit_callbacks):
     tokens = flow.tokens()
     consent = Consent.objects.get()

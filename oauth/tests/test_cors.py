@@ -144,6 +144,7 @@ def test_create_client_refuses_a_bad_origin_with_the_reason():
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("mfa_not_required")
 def test_the_admin_form_validates_origins(admin_client, make_client):
     client, _ = make_client(public=True)
     url = f"/admin/oauth/client/{client.pk}/change/"

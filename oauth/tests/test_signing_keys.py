@@ -542,7 +542,7 @@ def logged_in(user):
 
 
 @pytest.fixture
-def admin_browser(make_user):
+def admin_browser(make_user, mfa_not_required):
     return logged_in(make_user(is_staff=True, is_superuser=True))
 
 
@@ -570,6 +570,7 @@ def test_admin_actions_rotate(admin_browser, active):
     assert state_of(active.kid) == RETIRED
 
 
+@pytest.mark.usefixtures("mfa_not_required")
 def test_admin_rotation_needs_its_own_permission(make_user, active):
     viewer = make_user(is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_signingkey"))

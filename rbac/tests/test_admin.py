@@ -21,6 +21,7 @@ def staff(client, make_user):
     return client
 
 
+@pytest.mark.usefixtures("mfa_not_required")
 def test_pages_load(staff):
     operator = Role.objects.get(name="operator")
     for url in (
@@ -84,6 +85,7 @@ def submitted(page, **changes):
     return data
 
 
+@pytest.mark.usefixtures("mfa_not_required")
 def test_the_user_page_shows_and_changes_roles(staff, user, flow):
     from django.contrib import admin
 

@@ -61,6 +61,7 @@ def test_a_password_change_ends_the_other_sessions_and_keeps_this_one(user, djan
     assert user.check_password(NEW_PASSWORD)
 
 
+@pytest.mark.usefixtures("mfa_not_required")
 def test_an_admin_changing_a_users_password_ends_all_their_sessions(user, make_user):
     laptop = log_in(user)
     admin = make_user(is_staff=True, is_superuser=True)
@@ -107,7 +108,7 @@ def test_a_user_created_inactive_is_not_announced(db):
 
 
 @pytest.fixture
-def admin_browser(make_user):
+def admin_browser(make_user, mfa_not_required):
     return log_in(make_user(is_staff=True, is_superuser=True))
 
 

@@ -147,6 +147,7 @@ def test_two_factor_enable_use_failure_and_operator_reset(user, make_user):
     no_secret_in_the_log(*codes)
 
 
+@pytest.mark.usefixtures("mfa_not_required")
 def test_two_factor_operator_reset_in_the_admin(user, make_user):
     device = mfa.start_totp(user=user)
     mfa.confirm_totp(user=user, code=code_for(device, offset_steps=-1))
@@ -244,6 +245,7 @@ def test_client_changed_and_deleted(confidential):
     assert only(events.CLIENT_DELETED).client_id == client_id
 
 
+@pytest.mark.usefixtures("mfa_not_required")
 def test_client_secret_rotated_in_the_admin(confidential, make_user):
     client, _ = confidential
     operator = make_user(username="op3", is_staff=True, is_superuser=True)

@@ -6,6 +6,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.mfa import flows, signals
 
+from .conftest import log_in_with_code
+
 pytestmark = pytest.mark.django_db
 
 
@@ -13,10 +15,9 @@ def test_the_device_secrets_have_no_admin_pages():
     assert not admin.site.is_registered(TOTPDevice)
 
 
-def test_an_operator_removes_a_users_two_factor_and_it_is_announced(user, enrolled, make_user):
-    operator = make_user(username="operator", is_staff=True, is_superuser=True)
+def test_an_operator_removes_a_users_two_factor_and_it_is_announced(user, enrolled, operator):
     browser = Client()
-    browser.force_login(operator)
+    log_in_with_code(browser, operator, operator.totp_device)
     assert b"authenticator app" in browser.get(f"/admin/accounts/user/{user.pk}/change/").content.lower()
     events = []
     signals.mfa_disabled.connect(lambda **kw: events.append(kw), weak=False, dispatch_uid="t")
