@@ -165,6 +165,7 @@ def password_grant_enabled(settings):
     settings.OAUTH_PASSWORD_GRANT_ENABLED = True
 
 
+@pytest.fixture
 def mfa_not_required(settings):
     """MFA_REQUIRED=none: staff reach the admin console with the password alone. For tests of
     the admin that are not about two-factor authentication (accounts/mfa/policy.py)."""

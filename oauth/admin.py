@@ -78,7 +78,14 @@ def _scope_choices():
 
 
 class ClientAdminForm(forms.ModelForm):
-    grant_types = WordsField(choices=[(g, GRANT_TYPE_LABELS.get(g, g)) for g in GRANT_TYPES], label="Grant types")
+    grant_types = WordsField(
+        choices=[(g, GRANT_TYPE_LABELS.get(g, g)) for g in GRANT_TYPES],
+        label="Grant types",
+        help_text=(
+            "The password grant is deprecated (RFC 9700 2.4: MUST NOT be used): it works only while "
+            "OAUTH_PASSWORD_GRANT_ENABLED is on; move such clients to the authorization code flow."
+        ),
+    )
     allowed_scopes = WordsField(
         choices=_scope_choices,
         required=False,

@@ -96,8 +96,11 @@ def enrol(request):
 
 def _second_factors(user):
     """What the code step offers: a code (app or recovery code) and/or a passkey."""
-    codes = flows.has_totp(user) or flows.remaining_recovery_codes(user) > 0
-    return {"codes": codes, "passkey": webauthn_flows.has_passkeys(user)}
+    passkey = webauthn_flows.has_passkeys(user)
+    # A user with no second factor at all (removed since the password step) sees the page an
+    # authenticator-app user sees: the page never tells which users have a device.
+    codes = flows.has_totp(user) or flows.remaining_recovery_codes(user) > 0 or not passkey
+    return {"codes": codes, "passkey": passkey}
 
 
 @require_http_methods(["POST"])

@@ -154,11 +154,10 @@ def test_the_admin_form_validates_origins(admin_client, make_client):
     form = {
         "name": client.name,
         "client_type": "public",
-        "grant_types": client.grant_types,
+        "grant_types": client.grant_types.split(),
         "redirect_uris": client.redirect_uris,
         "post_logout_redirect_uris": "",
         "allowed_origins": "https://spa.example.com/app",
-        "allowed_scopes": "",
         "require_pkce": "on",
     }
     response = admin_client.post(url, form)

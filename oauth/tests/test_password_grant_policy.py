@@ -44,18 +44,17 @@ def test_create_client_warns_on_stderr_and_keeps_json_on_stdout():
     assert "deprecated" in err.getvalue() and "RFC 9700" in err.getvalue()
 
 
-def test_the_admin_warns_that_the_grant_is_deprecated(admin_client, make_client):
+def test_the_admin_warns_that_the_grant_is_deprecated(admin_client, make_client, mfa_not_required):
     client, _ = make_client(name="Legacy", grant_types=["client_credentials"])
     url = f"/admin/oauth/client/{client.pk}/change/"
     assert b"The password grant is deprecated" in admin_client.get(url).content
     form = {
         "name": client.name,
         "client_type": "confidential",
-        "grant_types": "client_credentials password",
+        "grant_types": ["client_credentials", "password"],
         "redirect_uris": "",
         "post_logout_redirect_uris": "",
         "allowed_origins": "",
-        "allowed_scopes": "",
         "require_pkce": "on",
     }
     response = admin_client.post(url, form, follow=True)

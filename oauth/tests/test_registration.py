@@ -150,7 +150,7 @@ def test_spending_stops_at_zero_and_at_expiry():
 
 
 @pytest.mark.django_db
-def test_the_admin_issues_a_token_shown_once(make_user):
+def test_the_admin_issues_a_token_shown_once(make_user, mfa_not_required):
     admin = make_user(is_staff=True, is_superuser=True)
     browser = BrowserClient()
     browser.force_login(admin)
@@ -173,7 +173,7 @@ def test_the_admin_issues_a_token_shown_once(make_user):
 
 
 @pytest.mark.django_db
-def test_the_admin_refuses_a_token_that_has_already_expired(make_user):
+def test_the_admin_refuses_a_token_that_has_already_expired(make_user, mfa_not_required):
     admin = make_user(is_staff=True, is_superuser=True)
     browser = BrowserClient()
     browser.force_login(admin)
@@ -206,7 +206,7 @@ def test_the_registration_settings_are_checked(settings, mode, scopes, ids):
 
 
 @pytest.mark.django_db
-def test_the_client_admin_shows_the_registration_metadata_read_only(make_user, make_client):
+def test_the_client_admin_shows_the_registration_metadata_read_only(make_user, make_client, mfa_not_required):
     admin = make_user(is_staff=True, is_superuser=True)
     client, _ = make_client(name="Made here")
     client.contacts, client.token_endpoint_auth_method = ["dev@example.com"], "client_secret_post"

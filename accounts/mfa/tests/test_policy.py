@@ -166,7 +166,7 @@ def password_client(make_client):
 
 
 @pytest.mark.rfc("6749", "4.3.2")
-def test_the_password_grant_gives_no_token_to_a_user_who_must_enrol(password_client, staff):
+def test_the_password_grant_gives_no_token_to_a_user_who_must_enrol(password_client, staff, password_grant_enabled):
     data = {"grant_type": "password", "username": staff.username, "password": PASSWORD}
     body = assert_oauth_error(post_token(data, auth=creds(password_client)), "invalid_grant")
     assert "second factor is needed" in body["error_description"]

@@ -336,7 +336,9 @@ def test_options_are_json(client):
     assert response["Content-Type"] == "application/json" and json.loads(response.content)["challenge"]
 
 
-def test_operators_see_a_users_passkeys_and_the_reset_removes_them(client, user, make_user, registered):
+def test_operators_see_a_users_passkeys_and_the_reset_removes_them(
+    client, user, make_user, registered, mfa_not_required
+):
     operator = make_user(username="operator", is_staff=True, is_superuser=True)
     client.force_login(operator)
     page = client.get(f"/admin/accounts/user/{user.pk}/change/")
