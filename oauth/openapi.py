@@ -6,6 +6,10 @@ into the generated schema by `add_protocol_endpoints`, a postprocessing hook nam
 SPECTACULAR_SETTINGS. `AccessTokenScheme` describes our DRF authentication class, so every API
 operation states which scopes its access token must carry.
 
+The schema is generated per request, so the parts that follow a setting follow it: the password
+grant is described (deprecated) only while OAUTH_PASSWORD_GRANT_ENABLED is on, as discovery's
+grant_types_supported lists it; the registration endpoint's security follows CLIENT_REGISTRATION.
+
 tests/e2e/openapi checks that every URL pattern under /oauth/ is described here.
 """
 
@@ -65,6 +69,28 @@ SECURITY_SCHEMES = {
         "security lists `{}` accept it).",
     },
 }
+# Dynamic client registration (oauth.registration): the operator's initial access token at the
+# registration endpoint (RFC 7591 3), the registration access token at the client configuration
+# endpoint (RFC 7592 1.1).
+INITIAL_TOKEN = "initialAccessToken"
+REGISTRATION_TOKEN = "registrationAccessToken"
+SECURITY_SCHEMES.update(
+    {
+        INITIAL_TOKEN: {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An initial access token (RFC 7591 3) in `Authorization: Bearer`, issued by an "
+            "operator (`manage.py issue_registration_token` or the admin). Needed while `CLIENT_REGISTRATION` "
+            "is `token`; while it is `open`, public clients register without one.",
+        },
+        REGISTRATION_TOKEN: {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The registration access token (RFC 7592 1.1) the registration answered, in "
+            "`Authorization: Bearer`; an update rotates it.",
+        },
+    }
+)
 # DRF's SessionAuthentication, as drf-spectacular names it (views that name their security
 # themselves with extend_schema(auth=…) do not register it).
 SESSION_SCHEME = {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
@@ -147,7 +173,9 @@ SCHEMAS = {
     },
     "PasswordGrant": {
         "type": "object",
-        "description": "Legacy clients only (RFC 6749 4.3; RFC 9700 deprecates it): only a client allowed the "
+        "deprecated": True,
+        "description": "Deprecated; described only while `OAUTH_PASSWORD_GRANT_ENABLED` is on. Legacy clients "
+        "only (RFC 6749 4.3; RFC 9700 deprecates it): only a client allowed the "
         "`password` grant. A two-factor user adds `otp` (docs/password-grant.md).",
         "required": ["grant_type", "username", "password"],
         "properties": {
@@ -236,6 +264,139 @@ SCHEMAS = {
     },
 }
 
+# --- Dynamic client registration (RFC 7591, RFC 7592; oauth.registration, oauth.client_metadata)
+
+REGISTRATION_ERRORS = [
+    "invalid_redirect_uri",
+    "invalid_client_metadata",
+    "invalid_token",
+    "access_denied",
+    "invalid_request",
+    "temporarily_unavailable",
+]
+_URI = {"type": "string", "format": "uri"}
+_URIS = {"type": "array", "items": _URI, "maxItems": 20}
+_CLIENT_METADATA = {
+    "redirect_uris": {
+        **_URIS,
+        "description": "https, or http on loopback; no fragment or wildcard. Needed for `authorization_code` "
+        "(else `invalid_redirect_uri`).",
+    },
+    "grant_types": {
+        "type": "array",
+        "items": {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials"]},
+        "description": 'Default `["authorization_code"]`. Never `password`; `client_credentials` for '
+        "confidential clients only.",
+    },
+    "response_types": {
+        "type": "array",
+        "items": {"type": "string", "enum": ["code"]},
+        "description": '`["code"]` with `authorization_code`, else `[]` (the default follows the grants).',
+    },
+    "token_endpoint_auth_method": {
+        "type": "string",
+        "enum": ["client_secret_basic", "client_secret_post", "none"],
+        "description": "`none`: a public client (no secret, PKCE). Default `client_secret_basic`, or `none` "
+        "on an open server without an initial access token (which registers public clients only).",
+    },
+    "scope": _string("Space-separated, each in `CLIENT_REGISTRATION_SCOPES`; default: all of them."),
+    "client_name": _string("Shown on the login and consent pages; default `Unnamed client`.", maxLength=2000),
+    "logo_uri": _URI,
+    "client_uri": _URI,
+    "policy_uri": _URI,
+    "tos_uri": _URI,
+    "contacts": {
+        "type": "array",
+        "items": {"type": "string", "maxLength": 254},
+        "maxItems": 20,
+        "description": "Email addresses of the people responsible.",
+    },
+    "post_logout_redirect_uris": _URIS,
+    "backchannel_logout_uri": _URI,
+    "backchannel_logout_session_required": {"type": "boolean"},
+}
+REGISTRATION_EXAMPLE = {
+    "client_name": "Partner app",
+    "redirect_uris": ["https://app.partner.example/callback"],
+    "grant_types": ["authorization_code", "refresh_token"],
+    "response_types": ["code"],
+    "token_endpoint_auth_method": "client_secret_basic",
+    "scope": "openid profile email",
+    "contacts": ["dev@partner.example"],
+}
+CLIENT_INFORMATION_EXAMPLE = {
+    **REGISTRATION_EXAMPLE,
+    "client_id": "bq0gXDK1nMBlRTbVcQb2jMlPOqC1GjOuOkfCUd9L",
+    "client_id_issued_at": 1764806400,
+    "client_secret": "pXq…(shown once)",
+    "client_secret_expires_at": 0,
+    "post_logout_redirect_uris": [],
+    "backchannel_logout_session_required": False,
+    "registration_access_token": "f3Zl…",
+    "registration_client_uri": "https://id.example.com/oauth/register/bq0gXDK1nMBlRTbVcQb2jMlPOqC1GjOuOkfCUd9L/",
+}
+SCHEMAS.update(
+    {
+        "RegistrationError": {
+            **_error_schema(REGISTRATION_ERRORS, "RFC 7591 3.2.2, RFC 6750 3.1"),
+            "required": ["error", "error_description"],
+        },
+        "ClientMetadata": {
+            "type": "object",
+            "description": "Client metadata (RFC 7591 2). Unknown fields, `jwks`, `jwks_uri` and software "
+            "statements are ignored (docs/client-registration.md).",
+            "properties": _CLIENT_METADATA,
+            "additionalProperties": True,
+        },
+        "ClientUpdate": {
+            "type": "object",
+            "description": "The whole metadata (RFC 7592 2.2: omitted fields take their defaults), with the "
+            "client's own `client_id`, and optionally its current `client_secret` (which must match).",
+            "required": ["client_id"],
+            "properties": {
+                "client_id": _string("The client's own id."),
+                "client_secret": _string("The current secret, if sent."),
+                **_CLIENT_METADATA,
+            },
+            "additionalProperties": True,
+        },
+        "ClientInformation": {
+            "type": "object",
+            "description": "The client information response (RFC 7591 3.2.1, RFC 7592 3): the registered "
+            "metadata and the credentials. `client_secret` only in the registration's answer (confidential "
+            "clients); the registration access token in every answer (an update's is a new one).",
+            "required": [
+                "client_id",
+                "client_id_issued_at",
+                "client_name",
+                "redirect_uris",
+                "grant_types",
+                "response_types",
+                "token_endpoint_auth_method",
+                "scope",
+                "contacts",
+                "post_logout_redirect_uris",
+                "backchannel_logout_session_required",
+                "registration_access_token",
+                "registration_client_uri",
+            ],
+            "properties": {
+                **_CLIENT_METADATA,
+                "client_id": {"type": "string"},
+                "client_id_issued_at": {"type": "integer", "description": "Seconds since the epoch."},
+                "client_secret": _string("Confidential clients, in the registration's answer only."),
+                "client_secret_expires_at": {
+                    "type": "integer",
+                    "enum": [0],
+                    "description": "`0`: the secret does not expire (confidential clients).",
+                },
+                "registration_access_token": _string("For the client configuration endpoint (RFC 7592)."),
+                "registration_client_uri": {**_URI, "description": "The client configuration endpoint."},
+            },
+        },
+    }
+)
+
 
 def _json(schema, description, example=None, headers=None):
     content = {"schema": schema}
@@ -298,14 +459,16 @@ AUTHORIZE_PARAMETERS = [
 ]
 
 
+def _grant_schemas():
+    """The token endpoint's form bodies: the grants discovery lists (grant_types_supported), the
+    deprecated password grant only while OAUTH_PASSWORD_GRANT_ENABLED is on."""
+    grants = ["AuthorizationCodeGrant", "RefreshTokenGrant", "ClientCredentialsGrant"]
+    return [*grants, "PasswordGrant"] if settings.OAUTH_PASSWORD_GRANT_ENABLED else grants
+
+
 def _operations():
     token_body = {
-        "oneOf": [
-            _ref("AuthorizationCodeGrant"),
-            _ref("RefreshTokenGrant"),
-            _ref("ClientCredentialsGrant"),
-            _ref("PasswordGrant"),
-        ],
+        "oneOf": [_ref(name) for name in _grant_schemas()],
         "discriminator": {"propertyName": "grant_type"},
     }
     authorize = {
@@ -350,8 +513,14 @@ def _operations():
                 "tags": ["oauth"],
                 "operationId": "oauth_token",
                 "summary": "Token endpoint (RFC 6749 3.2)",
-                "description": "One form body per grant (`grant_type`). Confidential clients authenticate with "
-                "`client_secret_basic` or `client_secret_post`; public clients send `client_id` and prove PKCE.",
+                "description": "One form body per grant (`grant_type`): the grants discovery lists in "
+                "`grant_types_supported`. Confidential clients authenticate with `client_secret_basic` or "
+                "`client_secret_post`; public clients send `client_id` and prove PKCE."
+                + (
+                    " The password grant (deprecated, RFC 9700 2.4) is on (`OAUTH_PASSWORD_GRANT_ENABLED`)."
+                    if settings.OAUTH_PASSWORD_GRANT_ENABLED
+                    else ""
+                ),
                 "security": CLIENT_AUTH,
                 "requestBody": _form(
                     token_body,
@@ -504,6 +673,173 @@ def _operations():
                 },
             }
         },
+        **_registration_operations(),
+    }
+
+
+def _registration_error(description, example, headers=None):
+    return _json(_ref("RegistrationError"), description, example, headers)
+
+
+_REGISTRATION_HEADERS = {**NO_STORE}
+_RETRY_AFTER = {"Retry-After": {"schema": {"type": "string"}, "description": "Seconds."}}
+_REGISTRATION_COMMON = {
+    "413": _registration_error(
+        "`invalid_client_metadata`: the body is larger than the server accepts.",
+        {"error": "invalid_client_metadata", "error_description": "The request body is too large."},
+    ),
+    "503": _registration_error(
+        "`temporarily_unavailable`: the database failed; nothing was changed.",
+        {"error": "temporarily_unavailable", "error_description": "Retry later."},
+        _RETRY_AFTER,
+    ),
+}
+
+
+def _registration_unauthorized(description, example_description):
+    return _registration_error(
+        description,
+        {"error": "invalid_token", "error_description": example_description},
+        {**CHALLENGE, **NO_STORE},
+    )
+
+
+def _metadata_refused(subject):
+    return _registration_error(
+        f"RFC 7591 3.2.2: `invalid_redirect_uri` (a redirect URI the admin form would refuse) or "
+        f"`invalid_client_metadata` ({subject}: a body that is not a JSON object, a wrong type, an "
+        "unsupported grant or auth method, a scope that may not be registered…).",
+        {
+            "error": "invalid_redirect_uri",
+            "error_description": "redirect_uris: http://app.example.com/callback: http is allowed only on loopback.",
+        },
+    )
+
+
+def _registration_operations():
+    """POST /oauth/register/ (RFC 7591 3) and /oauth/register/{client_id}/ (RFC 7592 2)."""
+    mode = settings.CLIENT_REGISTRATION
+    # Without a token: open registration (public clients only). `closed` refuses everyone (403).
+    security = [{INITIAL_TOKEN: []}, {}] if mode == "open" else [{INITIAL_TOKEN: []}]
+    created = _json(
+        _ref("ClientInformation"),
+        "Registered (RFC 7591 3.2.1): the metadata as stored, `client_id`, `client_id_issued_at`, the "
+        "`client_secret` (confidential clients; shown only here) with `client_secret_expires_at` `0`, the "
+        "`registration_access_token` and the `registration_client_uri`. `Cache-Control: no-store`.",
+        CLIENT_INFORMATION_EXAMPLE,
+        _REGISTRATION_HEADERS,
+    )
+    register = {
+        "tags": ["oauth"],
+        "operationId": "oauth_register",
+        "summary": "Client registration (RFC 7591)",
+        "description": "Registers a client from its metadata (docs/client-registration.md). Who may is "
+        "`CLIENT_REGISTRATION`: `closed` (the default) nobody (403); `token` whoever presents an initial access "
+        "token as a Bearer token, one use spent per registration; `open` also anyone without one, for a public "
+        f"client (`token_endpoint_auth_method` `none`). This server: `{mode}`. Throttled per client IP "
+        "(`CLIENT_REGISTRATION_RATE`).",
+        "security": security,
+        "requestBody": {
+            "required": True,
+            "content": {JSON: {"schema": _ref("ClientMetadata"), "example": REGISTRATION_EXAMPLE}},
+        },
+        "responses": {
+            "201": created,
+            "400": _metadata_refused("also a body that is not `application/json`"),
+            "401": _registration_unauthorized(
+                "`invalid_token` with a Bearer challenge (RFC 6750 3): no initial access token (while registration "
+                "is `token`), a malformed `Authorization` header, or an unknown, expired or spent token.",
+                "The initial access token is unknown, expired or spent.",
+            ),
+            "403": _registration_error(
+                "`access_denied`: registration is `closed` on this server.",
+                {"error": "access_denied", "error_description": "Client registration is closed on this server."},
+            ),
+            "429": _registration_error(
+                "`temporarily_unavailable`: too many registration requests from this address.",
+                {
+                    "error": "temporarily_unavailable",
+                    "error_description": "Too many registration requests from this address; retry later.",
+                },
+                _RETRY_AFTER,
+            ),
+            **_REGISTRATION_COMMON,
+        },
+    }
+    client_id = {
+        "name": "client_id",
+        "in": "path",
+        "required": True,
+        "description": "The registered client's id (the end of its `registration_client_uri`).",
+        "schema": {"type": "string"},
+    }
+    unauthorized = _registration_unauthorized(
+        "`invalid_token` with a Bearer challenge: no registration access token, or one that is not this "
+        "client's current one (rotated by an update, or the client deleted or unknown: RFC 7592 2.1, which "
+        "does not tell them apart).",
+        "The registration access token is not valid for this client.",
+    )
+    configuration = {
+        "tags": ["oauth"],
+        "security": [{REGISTRATION_TOKEN: []}],
+        "parameters": [client_id],
+    }
+    read = _json(
+        _ref("ClientInformation"),
+        "The registration (RFC 7592 3), with the registration access token presented; never the secret.",
+        {k: v for k, v in CLIENT_INFORMATION_EXAMPLE.items() if k != "client_secret"},
+        _REGISTRATION_HEADERS,
+    )
+    return {
+        "register": {"post": register},
+        "register/{client_id}": {
+            "get": {
+                **configuration,
+                "operationId": "oauth_register_read",
+                "summary": "Read a client's registration (RFC 7592 2.1)",
+                "responses": {"200": read, "401": unauthorized, "503": _REGISTRATION_COMMON["503"]},
+            },
+            "put": {
+                **configuration,
+                "operationId": "oauth_register_update",
+                "summary": "Replace a client's metadata (RFC 7592 2.2)",
+                "description": "The whole metadata, as read, with the client's own `client_id`. Omitted fields "
+                "take their defaults; a public client stays public and a confidential one confidential. The "
+                "secret is kept; the registration access token is rotated (the old one is refused from then on).",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        JSON: {
+                            "schema": _ref("ClientUpdate"),
+                            "example": {"client_id": CLIENT_INFORMATION_EXAMPLE["client_id"], **REGISTRATION_EXAMPLE},
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        **read,
+                        "description": "Updated: the metadata as stored and the new registration access token.",
+                    },
+                    "400": _metadata_refused(
+                        "also a `client_id` not the client's own, a `client_secret` that does not match, or a "
+                        "change between public and confidential"
+                    ),
+                    "401": unauthorized,
+                    **_REGISTRATION_COMMON,
+                },
+            },
+            "delete": {
+                **configuration,
+                "operationId": "oauth_register_delete",
+                "summary": "Delete a client (RFC 7592 2.3)",
+                "description": "Deletes the client and with it every token, code and consent it has.",
+                "responses": {
+                    "204": {"description": "Deleted.", "headers": _REGISTRATION_HEADERS},
+                    "401": unauthorized,
+                    "503": _REGISTRATION_COMMON["503"],
+                },
+            },
+        },
     }
 
 
@@ -514,7 +850,10 @@ def add_protocol_endpoints(result, generator, request, public):
     for path, operations in _operations().items():
         result["paths"][f"{prefix}{path}/"] = operations
     components = result.setdefault("components", {})
-    components.setdefault("schemas", {}).update(SCHEMAS)
+    schemas = dict(SCHEMAS)
+    if not settings.OAUTH_PASSWORD_GRANT_ENABLED:
+        del schemas["PasswordGrant"]
+    components.setdefault("schemas", {}).update(schemas)
     schemes = components.setdefault("securitySchemes", {})
     schemes.update(SECURITY_SCHEMES)
     schemes.setdefault(

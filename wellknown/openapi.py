@@ -32,10 +32,13 @@ def metadata_schema():
     """The schema of the metadata document (RFC 8414 2, OpenID Connect Discovery 1.0 3)."""
     properties = {}
     for name, value in metadata.server_metadata().items():
-        if name in _URLS:
+        # registration_endpoint is there only while CLIENT_REGISTRATION is token or open.
+        if name in _URLS or name.endswith(("_endpoint", "_uri")):
             properties[name] = _URL
         elif isinstance(value, bool):
             properties[name] = _FLAG
+        elif isinstance(value, str):
+            properties[name] = {"type": "string"}
         else:
             properties[name] = _LIST
     return {

@@ -138,3 +138,66 @@ def test_token_endpoint_describes_each_grant_and_the_rfc_errors(schema):
     assert {"invalid_request", "invalid_client", "invalid_grant", "unsupported_grant_type", "invalid_scope"} <= set(
         errors
     )
+
+
+def _grant_names(schema):
+    token = schema["paths"]["/oauth/token/"]["post"]
+    grants = token["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]["oneOf"]
+    return {g["$ref"].rsplit("/", 1)[1] for g in grants}
+
+
+def test_the_password_grant_is_described_only_while_it_is_on_and_then_deprecated(schema, settings):
+    from django.test import Client
+
+    from wellknown.metadata import server_metadata
+
+    assert "PasswordGrant" not in _grant_names(schema) and "PasswordGrant" not in schema["components"]["schemas"]
+    settings.OAUTH_PASSWORD_GRANT_ENABLED = True
+    on = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    validate_schema(on)
+    assert "PasswordGrant" in _grant_names(on)
+    password = on["components"]["schemas"]["PasswordGrant"]
+    assert password["deprecated"] is True and password["properties"]["grant_type"]["enum"] == ["password"]
+    names = {on["components"]["schemas"][name]["properties"]["grant_type"]["enum"][0] for name in _grant_names(on)}
+    assert names == set(server_metadata()["grant_types_supported"])
+
+
+@pytest.mark.parametrize(
+    ("mode", "security"),
+    [
+        ("closed", [{"initialAccessToken": []}]),
+        ("token", [{"initialAccessToken": []}]),
+        ("open", [{"initialAccessToken": []}, {}]),
+    ],
+)
+def test_the_registration_endpoint_follows_client_registration(settings, mode, security):
+    from django.test import Client
+
+    settings.CLIENT_REGISTRATION = mode
+    described = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    register = described["paths"]["/oauth/register/"]["post"]
+    assert register["security"] == security and f"This server: `{mode}`" in register["description"]
+    assert {"201", "400", "401", "403", "429"} <= set(register["responses"])
+    configuration = described["paths"]["/oauth/register/{client_id}/"]
+    assert set(configuration) == {"get", "put", "delete"}
+    assert all(op["security"] == [{"registrationAccessToken": []}] for op in configuration.values())
+    assert set(configuration["delete"]["responses"]) >= {"204", "401"}
+    errors = described["components"]["schemas"]["RegistrationError"]["properties"]["error"]["enum"]
+    assert {"invalid_redirect_uri", "invalid_client_metadata", "invalid_token", "access_denied"} <= set(errors)
+    # Discovery lists the endpoint while registration is not closed: a URL, as in the document.
+    metadata = described["components"]["schemas"]["ServerMetadata"]["properties"]
+    assert ("registration_endpoint" in metadata) == (mode != "closed")
+    if mode != "closed":
+        assert metadata["registration_endpoint"] == {"type": "string", "format": "uri"}
+
+
+def test_a_closed_registration_endpoint_answers_its_documented_403(schema, settings):
+    import jsonschema
+    from django.test import Client
+
+    settings.CLIENT_REGISTRATION = "closed"
+    answer = Client().post("/oauth/register/", {"redirect_uris": []}, content_type="application/json")
+    documented = schema["paths"]["/oauth/register/"]["post"]["responses"][str(answer.status_code)]
+    assert answer.status_code == 403 and answer.json()["error"] == "access_denied"
+    assert documented["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/RegistrationError"}
+    jsonschema.validate(answer.json(), schema["components"]["schemas"]["RegistrationError"])
