@@ -165,6 +165,28 @@ def test_a_disabled_account_with_the_address_is_not_told(browser, user, make_use
     assert sent_mail() == []
 
 
+def test_changes_of_address_are_throttled_per_user_whoever_has_the_address(browser, user, make_user, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "verification_email": "2/hour"},
+    }
+    make_user(email="taken@example.com")
+    assert save(browser, email="taken@example.com").status_code == 302
+    assert save(browser, email="free@example.com").status_code == 302
+    addresses = ("taken@example.com", "other@example.com")
+    answers = [save(browser, email=address, first_name="Ada") for address in addresses]
+    assert [a.status_code for a in answers] == [429, 429]
+    bodies = [
+        without_csrf_tokens(a.content.decode()).replace(e, "EMAIL") for a, e in zip(answers, addresses, strict=True)
+    ]
+    assert bodies[0] == bodies[1] and "Too many changes of address were asked for." in bodies[0]
+    assert len(sent_mail()) == 2
+    user.refresh_from_db()
+    assert user.first_name == ""  # nothing saved
+    # Other details can still be saved.
+    assert save(browser, first_name="Ada").status_code == 302
+
+
 @pytest.mark.parametrize("taken", ["raced@example.com", "RACED@example.com"])
 def test_an_address_taken_before_its_link_is_followed_is_an_invalid_link(browser, user, make_user, taken):
     old = user.email

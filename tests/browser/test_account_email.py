@@ -159,3 +159,21 @@ def test_edit_name_and_email(browser, user, make_user):
         "ada@example.com",
         True,
     )
+
+
+def test_too_many_changes_of_address(browser, user, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "verification_email": "1/hour"},
+    }
+    browser.goto("/accounts/login/")
+    browser.login(user.username)
+    for address in ("first@example.com", "second@example.com"):
+        browser.page.get_by_label("Email").fill(address)
+        browser.click("Save changes")
+    alert = browser.page.get_by_role("alert").first.inner_text()
+    assert "Too many changes of address were asked for. Try again later." in alert
+    assert browser.page.get_by_label("Email").get_attribute("aria-invalid") == "true"
+    browser.check("profile-email-throttled")
+    [verify] = sent_mail()
+    assert verify.to == ["first@example.com"]
