@@ -17,7 +17,7 @@ from . import claims, lockout, mail, signals, verification
 from .forms import PasswordResetForm
 
 SUBJECT_MAX_LENGTH = 64  # accounts.User.subject's
-EMAIL_TAKEN = "A user with that email address already exists."
+EMAIL_TAKEN = "A user with that email address already exists."  # said to operators only
 
 
 class RegistrationError(Exception):
@@ -26,10 +26,6 @@ class RegistrationError(Exception):
     def __init__(self, errors):
         super().__init__(errors)
         self.errors = errors
-
-
-class ProfileError(RegistrationError):
-    """A profile change refused; `errors` maps field names to lists of messages."""
 
 
 def register_user(*, username, email, password):
@@ -82,16 +78,22 @@ def sign_up(*, username, email, password):
     except IntegrityError:
         raise RegistrationError({"username": ["A user with that username already exists."]}) from None
     holders = list(User.objects.filter(email__iexact=email))
+    _tell_holders(holders, template_prefix="registration_attempt")
+    if not holders:
+        send_verification_email(user=user, email=email)
+    return user
+
+
+def _tell_holders(holders, *, template_prefix):
+    """Mail the active accounts among `holders` that someone tried to give their address to
+    another account (which did not get it); a disabled one is not told."""
     for owner in (holder for holder in holders if holder.is_active):
         context = {
             "user": owner,
             "login_url": mail.absolute_url("accounts:login"),
             "reset_url": mail.absolute_url("accounts:password-reset"),
         }
-        mail.send(to=owner.email, template_prefix="registration_attempt", context=context)
-    if not holders:
-        send_verification_email(user=user, email=email)
-    return user
+        mail.send(to=owner.email, template_prefix=template_prefix, context=context)
 
 
 def ensure_user(*, username, email, password):
@@ -111,9 +113,9 @@ def ensure_user(*, username, email, password):
 
 
 def send_verification_email(*, user, email=None):
-    """Mail `user` a link that verifies their current address (or `email`, the address given at
-    sign-up, which joins the account when verified); False when there is nothing to verify (no
-    address, or already verified)."""
+    """Mail `user` a link that verifies their current address (or `email`, an address given at
+    sign-up or asked for on the profile page, which becomes the account's when verified); False
+    when there is nothing to verify (no address, or already verified)."""
     address = email or user.email
     if not address or (user.email_verified and not email):
         return False
@@ -127,22 +129,32 @@ def send_verification_email(*, user, email=None):
 def verify_email(*, token):
     """Mark the address `token` was mailed to as verified; returns its user.
 
-    Raises verification.InvalidToken for a forged or expired link, or one for an address the
-    user no longer has. The update is conditional on the address, so a change of email racing
-    with the click cannot leave the new address verified."""
+    A token for a new address (given at sign-up, or asked for on the profile page) makes it the
+    account's now, in place of the address the account had when the link was mailed; a
+    verified old address is then told of the change. Raises verification.InvalidToken for a
+    forged or expired link, one for an address the user no longer has, or one for an address
+    another account has taken since. The update is conditional on the address, so a change of
+    email racing with the click cannot leave the wrong address verified."""
     user = verification.user_for_token(token)
-    if not user.email_verified:
-        User = get_user_model()
-        pending = getattr(user, "email_pending", False)
-        # A sign-up's address joins the account now, if the account still has none.
-        current = User.objects.filter(pk=user.pk, email="" if pending else user.email)
-        try:
-            with transaction.atomic():
-                if current.update(email=user.email, email_verified=True):
-                    audit.record(event=events.EMAIL_VERIFIED, subject=user, detail={"email": user.email})
-        except IntegrityError:  # another account took the address since
-            raise verification.InvalidToken from None
-        user.email_verified = True
+    if user.email_verified:
+        return user
+    pending = getattr(user, "email_pending", False)
+    old_email, old_verified = user.email_replaced if pending else (user.email, False)
+    current = get_user_model().objects.filter(pk=user.pk, email=old_email)
+    changes = {"email": user.email, "email_verified": True}
+    if pending and old_email:
+        changes["profile_updated_at"] = timezone.now()  # the `updated_at` claim
+    try:
+        with transaction.atomic():
+            if not current.update(**changes):
+                raise verification.InvalidToken  # the address changed since
+            detail = {"email": user.email, **({"previous_email": old_email} if pending and old_email else {})}
+            audit.record(event=events.EMAIL_VERIFIED, subject=user, detail=detail)
+    except IntegrityError:  # another account took the address since
+        raise verification.InvalidToken from None
+    user.email_verified = True
+    if pending and old_email and old_verified:
+        mail.send(to=old_email, template_prefix="email_changed", context={"user": user, "old_email": old_email})
     return user
 
 
@@ -208,44 +220,38 @@ def reset_password(*, request, user, password):
 
 def update_profile(*, user, email, **details):
     """Save the user's profile: `details` are any of accounts.claims.EDITABLE_FIELDS (names,
-    picture, phone, address, …). A new address is unverified until its link is followed
-    (mailed now); the old address, if it was verified, is told of the change (an unverified
-    one may not be the user's). A new phone number is unverified. Returns whether the address
-    changed. Raises ProfileError when the address belongs to another user (case-insensitive,
-    as the User model's constraint)."""
+    picture, phone, address, …). A new phone number is unverified. Returns the new address a
+    link was mailed to, or None when the address did not change.
+
+    A new address is only asked for: the account keeps its address until the link mailed to
+    the new one is followed (verify_email), and the same happens, with the same answer and the
+    same queries, whether or not another account has the new address (issue 15: the profile
+    page must not tell whether an address has an account). When one has it (case-insensitive,
+    as the User model's constraint), its owner is mailed instead, and no link is sent. An
+    empty address (no form offers it) removes the address at once."""
     unknown = set(details) - set(claims.EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"update_profile() got unexpected fields {sorted(unknown)}")
-    User = get_user_model()
-    old_email, old_verified = user.email, user.email_verified
-    changed = email != old_email
-    if changed and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
-        raise ProfileError({"email": [EMAIL_TAKEN]})
+    asked = email if email != user.email else None
+    holders = list(get_user_model().objects.filter(email__iexact=asked).exclude(pk=user.pk)) if asked else []
     fields = [name for name, value in details.items() if getattr(user, name) != value]
     for name in fields:
         setattr(user, name, details[name])
     if "phone_number" in fields:
         user.phone_number_verified = False
         fields.append("phone_number_verified")
-    if changed:
-        user.email, user.email_verified = email, False
+    if email == "" and user.email:
+        user.email, user.email_verified = "", False
         fields += ["email", "email_verified"]
-    if not fields:
-        return False
-    user.profile_updated_at = timezone.now()
-    fields.append("profile_updated_at")
-    try:
+    if fields:
+        user.profile_updated_at = timezone.now()
         with transaction.atomic():
-            user.save(update_fields=fields)
-    except IntegrityError:
-        # Lost a race with another user taking the same address.
-        user.refresh_from_db()
-        raise ProfileError({"email": [EMAIL_TAKEN]}) from None
-    if changed:
-        send_verification_email(user=user)
-        if old_email and old_verified:
-            mail.send(to=old_email, template_prefix="email_changed", context={"user": user, "old_email": old_email})
-    return changed
+            user.save(update_fields=[*fields, "profile_updated_at"])
+    if asked:
+        _tell_holders(holders, template_prefix="email_change_attempt")
+        if not holders:
+            send_verification_email(user=user, email=asked)
+    return asked
 
 
 # --- Operators ---------------------------------------------------------------------------------

@@ -267,20 +267,24 @@ def profile(request):
     user = request.user
     form = ProfileForm(request.POST if request.method == "POST" else None, initial=_profile_initial(user))
     if request.method == "POST" and form.is_valid():
-        try:
-            changed = flows.update_profile(user=user, **form.cleaned_data)
-        except flows.ProfileError as exc:
-            for field, errors in exc.errors.items():
-                for message in errors:
-                    form.add_error(field, message)
-        else:
-            note = f" We sent a link to {user.email} to verify the new address." if changed else ""
-            messages.success(request, "Your changes have been saved." + note)
-            return HttpResponseRedirect(reverse("accounts:profile"))
+        # Each new address asked for sends a mail (to it, or to the account that has it): at
+        # most VERIFICATION_EMAIL_RATE per user, counted whoever has the address.
+        email = form.cleaned_data["email"]
+        if email and email != user.email and not throttling.verification_email_allowed(request, user=user):
+            form.add_error("email", EMAIL_CHANGE_THROTTLED)
+            return render(request, "accounts/profile.html", {"form": form}, status=429)
+        asked = flows.update_profile(user=user, **form.cleaned_data)
+        # The same note whether or not another account has the address (flows.update_profile).
+        note = f" {EMAIL_CHANGE_NOTE.format(email=asked)}" if asked else ""
+        messages.success(request, "Your changes have been saved." + note)
+        return HttpResponseRedirect(reverse("accounts:profile"))
     return render(request, "accounts/profile.html", {"form": form}, status=400 if form.errors else 200)
 
 
-# The same note whether or not the address already has an account (flows.sign_up).
+# The same notes whether or not the address already has an account (flows.sign_up,
+# flows.update_profile).
+EMAIL_CHANGE_NOTE = "We sent a link to {email}: your address changes to it when you follow the link."
+EMAIL_CHANGE_THROTTLED = "Too many changes of address were asked for. Try again later."
 SIGN_UP_NOTE = "We sent a message to {email}: follow its link to add the address to your account."
 
 

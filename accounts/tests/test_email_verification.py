@@ -281,3 +281,35 @@ def test_a_sign_up_address_taken_before_it_is_verified_is_an_invalid_link(make_u
     response = browser.post(CONFIRM, {"csrfmiddlewaretoken": csrf_token(page)})
     assert response.status_code == 400
     assert flows.get_user_model().objects.get(username="slow").email == ""
+
+
+def _legacy_token(user, email):
+    """A token as made before tokens named the account's address (`from`)."""
+    return signing.dumps({"sub": user.subject, "email": email}, salt=verification.SALT, compress=True)
+
+
+def test_a_token_without_from_verifies_the_current_address_or_a_sign_up_address(make_user):
+    current = make_user(email="current@example.com")
+    assert flows.verify_email(token=_legacy_token(current, "current@example.com")).email_verified
+    with pytest.raises(verification.InvalidToken):
+        flows.verify_email(token=_legacy_token(current, "elsewhere@example.com"))
+    newcomer = make_user(email="")
+    flows.verify_email(token=_legacy_token(newcomer, "joined@example.com"))
+    newcomer.refresh_from_db()
+    assert (newcomer.email, newcomer.email_verified) == ("joined@example.com", True)
+
+
+def test_a_change_token_completes_only_from_the_address_it_was_made_for(make_user):
+    user = make_user(email="before@example.com")
+    token = verification.make_token(user, email="after@example.com")
+    pending = verification.user_for_token(token)
+    assert (pending.email, pending.email_pending, pending.email_replaced) == (
+        "after@example.com",
+        True,
+        (user.email, False),
+    )
+    flows.get_user_model().objects.filter(pk=user.pk).update(email="moved@example.com")
+    with pytest.raises(verification.InvalidToken):
+        flows.verify_email(token=token)
+    user.refresh_from_db()
+    assert (user.email, user.email_verified) == ("moved@example.com", False)

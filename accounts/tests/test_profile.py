@@ -1,10 +1,13 @@
 """The account page: name and email address, with a confirmation that they were saved."""
 
 import pytest
-from django.db import IntegrityError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts import claims, flows
-from accounts.tests.helpers import csrf_browser, csrf_token, link_in, sent_mail
+from accounts.tests.helpers import csrf_browser, csrf_token, link_in, sent_mail, without_csrf_tokens
+from audit import events
+from audit.models import SecurityEvent
 
 pytestmark = pytest.mark.django_db
 URL = "/accounts/profile/"
@@ -50,25 +53,40 @@ def test_changing_the_name(browser, user):
     assert sent_mail() == []  # same address: nothing to verify
 
 
-def test_changing_the_email_unverifies_it_and_mails_both_addresses(browser, user):
+def follow_link(message, agent=None):
+    """Follow a verification link and confirm it, as its reader does; the confirmation's answer."""
+    agent = agent or csrf_browser()
+    response = agent.get(link_in(message).removeprefix("http://127.0.0.1:8000"))
+    if response.status_code != 302:
+        return response
+    page = agent.get("/accounts/verify-email/")
+    return agent.post("/accounts/verify-email/", {"csrfmiddlewaretoken": csrf_token(page)})
+
+
+def test_a_new_address_replaces_the_old_one_only_when_its_link_is_followed(browser, user):
+    """Issue 15: asked for, the new address is pending; the account keeps its address."""
     old = user.email
     user.email_verified = True
     user.save()
     response = save(browser, email="new.address@example.com")
     assert response.status_code == 302
-    assert b"We sent a link to new.address@example.com" in browser.get(URL).content
+    note = b"We sent a link to new.address@example.com: your address changes to it when you follow the link."
+    assert note in browser.get(URL).content
     user.refresh_from_db()
-    assert (user.email, user.email_verified) == ("new.address@example.com", False)
-    verify, notice = sent_mail()
+    assert (user.email, user.email_verified, user.profile_updated_at) == (old, True, None)
+    [verify] = sent_mail()
     assert verify.to == ["new.address@example.com"] and "/accounts/verify-email/" in link_in(verify)
-    assert notice.to == [old] and "new.address@example.com" in notice.body and "http" not in notice.body
-    # The new link verifies the new address.
-    agent = csrf_browser()
-    agent.get(link_in(verify).removeprefix("http://127.0.0.1:8000"))
-    page = agent.get("/accounts/verify-email/")
-    agent.post("/accounts/verify-email/", {"csrfmiddlewaretoken": csrf_token(page)})
+    assert "new.address@example.com" in verify.body
+    # The new link makes the new address the account's, verified; the old one is told.
+    assert follow_link(verify, browser)["Location"] == URL
     user.refresh_from_db()
-    assert user.email_verified
+    assert (user.email, user.email_verified) == ("new.address@example.com", True)
+    assert user.profile_updated_at is not None
+    [notice] = sent_mail()[1:]
+    assert notice.to == [old] and "new.address@example.com" in notice.body and "http" not in notice.body
+    event = SecurityEvent.objects.get(event=events.EMAIL_VERIFIED)
+    assert event.detail == {"email": "new.address@example.com", "previous_email": old}
+    assert event.subject_id == user.pk
 
 
 def test_an_unverified_old_address_gets_no_notice(browser, user):
@@ -76,41 +94,111 @@ def test_an_unverified_old_address_gets_no_notice(browser, user):
     save(browser, email="new.address@example.com")
     [verify] = sent_mail()
     assert verify.to == ["new.address@example.com"]
+    follow_link(verify)
+    assert len(sent_mail()) == 1
 
 
-def test_an_old_link_does_not_verify_a_new_address(browser, user):
+def test_an_account_without_an_address_gets_one_when_its_link_is_followed(browser, user):
+    user.email = ""
+    user.save()
+    save(browser, email="first@example.com")
+    user.refresh_from_db()
+    assert user.email == ""
+    [verify] = sent_mail()
+    follow_link(verify)
+    user.refresh_from_db()
+    assert (user.email, user.email_verified) == ("first@example.com", True)
+    assert len(sent_mail()) == 1  # no old address to tell
+
+
+def test_links_die_once_the_address_changes(browser, user):
     flows.send_verification_email(user=user)
-    old_link = link_in(sent_mail()[0])
-    save(browser, email="new.address@example.com")
-    assert csrf_browser().get(old_link.removeprefix("http://127.0.0.1:8000")).status_code == 400
+    save(browser, email="first.choice@example.com")
+    save(browser, email="second.choice@example.com")
+    current, first, second = sent_mail()
+    assert follow_link(second).status_code == 302
+    # The link for the old address, and the other change asked from it, are dead now.
+    assert follow_link(current).status_code == 400
+    assert follow_link(first).status_code == 400
+    user.refresh_from_db()
+    assert (user.email, user.email_verified) == ("second.choice@example.com", True)
+    # Following the used link again is harmless, and says it is done.
+    agent = csrf_browser()
+    agent.get(link_in(second).removeprefix("http://127.0.0.1:8000"))
+    assert b"is already verified" in agent.get("/accounts/verify-email/").content
+
+
+def _answer(browser, email):
+    page = browser.get(URL)
+    initial = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    data = {**initial, "first_name": "Ada", "email": email, "csrfmiddlewaretoken": csrf_token(page)}
+    with CaptureQueriesContext(connection) as queries:
+        response = browser.post(URL, data)
+    body = without_csrf_tokens(browser.get(URL).content.decode()).replace(email, "EMAIL")
+    return response.status_code, response["Location"], body, len(queries)
 
 
 @pytest.mark.parametrize("taken", ["taken@example.com", "TAKEN@Example.com"])
-def test_an_address_of_another_user_is_refused(browser, user, make_user, taken):
-    make_user(email="taken@example.com")
-    response = save(browser, email=taken)
-    assert response.status_code == 400
-    assert b"A user with that email address already exists." in response.content
+def test_an_address_of_another_account_is_answered_as_a_free_one(browser, user, make_user, taken):
+    """Issue 15: the profile page does not say whether an address has an account; its owner
+    is mailed instead, and the account keeps its own address."""
+    owner = make_user(username="owner", email="taken@example.com")
+    taken_answer = _answer(browser, taken)
+    [attempt] = sent_mail()
+    free_answer = _answer(browser, "free@example.com")
+    assert taken_answer[:2] == free_answer[:2] == (302, URL)
+    assert taken_answer[2] == free_answer[2]  # the same page
+    assert "We sent a link to EMAIL: your address changes to it" in taken_answer[2]
+    assert taken_answer[3] == free_answer[3]  # the same queries: comparable time
+    assert attempt.to == [owner.email] and "owner" in attempt.body
+    assert "another account" in attempt.body and "/accounts/password/reset/" in attempt.body
+    assert user.email not in attempt.body  # the owner learns nothing of the asker either
+    [verify] = sent_mail()[1:]
+    assert verify.to == ["free@example.com"]
     user.refresh_from_db()
-    assert user.email != taken
+    assert user.email not in (taken, "free@example.com") and user.first_name == "Ada"
+
+
+def test_a_disabled_account_with_the_address_is_not_told(browser, user, make_user):
+    make_user(email="taken@example.com", is_active=False)
+    assert save(browser, email="taken@example.com").status_code == 302
     assert sent_mail() == []
 
 
-def test_a_lost_race_for_an_address_is_a_form_error(browser, user, monkeypatch):
-    from accounts.models import User
+def test_changes_of_address_are_throttled_per_user_whoever_has_the_address(browser, user, make_user, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "verification_email": "2/hour"},
+    }
+    make_user(email="taken@example.com")
+    assert save(browser, email="taken@example.com").status_code == 302
+    assert save(browser, email="free@example.com").status_code == 302
+    addresses = ("taken@example.com", "other@example.com")
+    answers = [save(browser, email=address, first_name="Ada") for address in addresses]
+    assert [a.status_code for a in answers] == [429, 429]
+    bodies = [
+        without_csrf_tokens(a.content.decode()).replace(e, "EMAIL") for a, e in zip(answers, addresses, strict=True)
+    ]
+    assert bodies[0] == bodies[1] and "Too many changes of address were asked for." in bodies[0]
+    assert len(sent_mail()) == 2
+    user.refresh_from_db()
+    assert user.first_name == ""  # nothing saved
+    # Other details can still be saved.
+    assert save(browser, first_name="Ada").status_code == 302
 
-    original = User.save
 
-    def racing(self, *args, **kwargs):
-        if kwargs.get("update_fields") and "email" in kwargs["update_fields"]:
-            raise IntegrityError("accounts_user_email_ci_unique")
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(User, "save", racing)
-    response = save(browser, email="raced@example.com")
+@pytest.mark.parametrize("taken", ["raced@example.com", "RACED@example.com"])
+def test_an_address_taken_before_its_link_is_followed_is_an_invalid_link(browser, user, make_user, taken):
+    old = user.email
+    save(browser, email="raced@example.com")
+    [verify] = sent_mail()
+    make_user(email=taken)  # e.g. an operator gave it to another account meanwhile
+    response = follow_link(verify)
     assert response.status_code == 400
-    assert b"A user with that email address already exists." in response.content
-    assert sent_mail() == []
+    assert b"Invalid verification link" in response.content
+    user.refresh_from_db()
+    assert (user.email, user.email_verified) == (old, False)
+    assert not SecurityEvent.objects.filter(event=events.EMAIL_VERIFIED).exists()
 
 
 @pytest.mark.parametrize(

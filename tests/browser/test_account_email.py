@@ -112,7 +112,10 @@ def test_forgot_password_from_the_lockout_page(browser, user, settings):
 
 
 def test_edit_name_and_email(browser, user, make_user):
-    make_user(email="taken@example.com")
+    """A new address is the account's only once its link is followed, and the page answers
+    the same whether or not another account has it (issue 15)."""
+    owner = make_user(email="taken@example.com")
+    old = user.email
     user.email_verified = True
     user.save()
     browser.goto("/accounts/login/")
@@ -124,22 +127,53 @@ def test_edit_name_and_email(browser, user, make_user):
     assert "Your changes have been saved." in browser.page.inner_text("main")
     assert browser.page.get_by_label("First name").input_value() == "Ada"
     browser.check("profile-saved")
-    browser.page.get_by_label("Email").fill("TAKEN@example.com")
-    browser.click("Save changes")
-    assert "A user with that email address already exists." in browser.page.get_by_role("alert").first.inner_text()
-    assert browser.page.get_by_label("Email").get_attribute("aria-invalid") == "true"
-    browser.check("profile-email-taken")
-    browser.page.get_by_label("Email").fill("ada@example.com")
-    browser.click("Save changes")
+    pages = []
+    for address in ("TAKEN@example.com", "ada@example.com"):
+        browser.page.get_by_label("Email").fill(address)
+        browser.click("Save changes")
+        assert browser.page.url.endswith("/accounts/profile/")
+        main = browser.page.inner_text("main")
+        assert f"We sent a link to {address}: your address changes to it when you follow the link." in main
+        assert browser.page.get_by_label("Email").input_value() == old  # still the account's
+        assert browser.page.get_by_label("Email").get_attribute("aria-invalid") is None
+        pages.append(main.replace(address, "EMAIL"))
+    assert pages[0] == pages[1]
+    browser.check("profile-email-pending")
+    attempt, verify = sent_mail()
+    assert attempt.to == [owner.email] and verify.to == ["ada@example.com"]
+    browser.goto(link_in(verify))
+    assert "ada@example.com" in browser.page.inner_text("main")
+    browser.check("verify-new-email")
+    browser.click("Verify my email address")
+    assert browser.page.url.endswith("/accounts/profile/")
     main = browser.page.inner_text("main")
-    assert "We sent a link to ada@example.com to verify the new address." in main
-    assert "Not verified" in main
-    verify, notice = sent_mail()
-    assert verify.to == ["ada@example.com"] and notice.to == [user.email]
+    assert "Your email address ada@example.com is verified." in main
+    assert "Verified" in main and "Not verified" not in main
+    assert browser.page.get_by_label("Email").input_value() == "ada@example.com"
+    [notice] = sent_mail()[2:]
+    assert notice.to == [old]
     user.refresh_from_db()
     assert (user.first_name, user.last_name, user.email, user.email_verified) == (
         "Ada",
         "Lovelace",
         "ada@example.com",
-        False,
+        True,
     )
+
+
+def test_too_many_changes_of_address(browser, user, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "verification_email": "1/hour"},
+    }
+    browser.goto("/accounts/login/")
+    browser.login(user.username)
+    for address in ("first@example.com", "second@example.com"):
+        browser.page.get_by_label("Email").fill(address)
+        browser.click("Save changes")
+    alert = browser.page.get_by_role("alert").first.inner_text()
+    assert "Too many changes of address were asked for. Try again later." in alert
+    assert browser.page.get_by_label("Email").get_attribute("aria-invalid") == "true"
+    browser.check("profile-email-throttled")
+    [verify] = sent_mail()
+    assert verify.to == ["first@example.com"]

@@ -56,8 +56,16 @@ def test_email_verified_is_true_once_the_address_is_verified_and_false_again_aft
     token = oidc_tokens(browser, confidential, scope="openid email")["access_token"]
     assert userinfo(token).json() == {"sub": user.subject, "email": user.email, "email_verified": True}
     user.refresh_from_db()
+    # A new address is the account's only once verified (issue 15), and verified then.
     flows.update_profile(user=user, first_name="", last_name="", email="moved@example.com")
-    assert userinfo(token).json() == {"sub": user.subject, "email": "moved@example.com", "email_verified": False}
+    assert userinfo(token).json() == {"sub": user.subject, "email": user.email, "email_verified": True}
+    flows.verify_email(token=verification.make_token(user, email="moved@example.com"))
+    assert userinfo(token).json() == {"sub": user.subject, "email": "moved@example.com", "email_verified": True}
+    user.refresh_from_db()
+    user.email = "operator.set@example.com"  # as an operator may, in the admin
+    user.email_verified = False
+    user.save()
+    assert userinfo(token).json() == {"sub": user.subject, "email": user.email, "email_verified": False}
 
 
 def test_openid_alone_gives_only_sub(browser, confidential, user):
