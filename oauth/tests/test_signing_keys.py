@@ -243,6 +243,14 @@ def test_a_key_retired_past_its_window_is_deleted_and_its_tokens_refused(active)
         verify_access_token(token)
 
 
+def test_a_retired_key_stays_published_for_the_longest_lifetime_a_client_has(make_client):
+    before = flows.retired_key_retention()
+    make_client(name="Long-lived", access_token_lifetime=20 * 3600, id_token_lifetime=3 * 3600)
+    assert flows.retired_key_retention() - before == timedelta(
+        seconds=20 * 3600 - max(oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS, oauth2_settings.ID_TOKEN_EXPIRE_SECONDS)
+    )
+
+
 def test_jwks_never_drops_a_key_that_signed_an_unexpired_token(active, settings):
     """Ninety days of hourly cron runs: every key that signed within the longest token
     lifetime (plus leeway) is published, and every key is published before it signs."""

@@ -59,6 +59,8 @@ ADMIN_PAGES = {
     "permissions": "/admin/rbac/permission/",
     "initial-access-tokens": "/admin/oauth/initialaccesstoken/",
     "add-initial-access-token": "/admin/oauth/initialaccesstoken/add/",
+    "access-tokens": "/admin/oauth/accesstoken/",
+    "audit-log": "/admin/audit/securityevent/",
 }
 
 
@@ -89,6 +91,7 @@ def test_rotate_secret_shows_the_new_secret_once(admin_tab, web_app, issuer):
     admin_tab.goto(f"/admin/oauth/client/{client.pk}/change/")
     assert admin_tab.page.get_by_label("authorization_code: people sign in through the browser").is_checked()
     assert old_secret not in admin_tab.page.content()
+    admin_tab.check("admin-client")
     admin_tab.click("Rotate secret", within="#content")
     assert admin_tab.heading() == "Client secret"
     secret = admin_tab.page.inner_text("#client-secret").strip()
