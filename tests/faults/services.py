@@ -139,6 +139,13 @@ class PrivateRedis:
         self.client().save()
         shutil.copy(self.dir / "dump.rdb", self.dir / name)
 
+    def freeze(self):
+        """SIGSTOP: Redis keeps its connections open and answers nothing (a hung server)."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self):
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self):
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)  # with --save "": no dump on the way out
