@@ -23,7 +23,17 @@ import psycopg
 import redis
 import requests
 
-PG_BIN = Path(os.environ.get("IDENTITY_FAULTS_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _postgres_bin():
+    """IDENTITY_FAULTS_PG_BIN, else Debian's newest /usr/lib/postgresql/<version>/bin (15 here)."""
+    if os.environ.get("IDENTITY_FAULTS_PG_BIN"):
+        return Path(os.environ["IDENTITY_FAULTS_PG_BIN"])
+    found = [path.parent for path in Path("/usr/lib/postgresql").glob("*/bin/initdb")]
+    found.sort(key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0)
+    return found[-1] if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _postgres_bin()
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -128,6 +138,13 @@ class PrivateRedis:
         """Write dump.rdb now (SAVE) and keep a copy as `name`: an older snapshot for later."""
         self.client().save()
         shutil.copy(self.dir / "dump.rdb", self.dir / name)
+
+    def freeze(self):
+        """SIGSTOP: Redis keeps its connections open and answers nothing (a hung server)."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self):
+        self.process.send_signal(signal.SIGCONT)
 
     def stop(self):
         if self.process is not None and self.process.poll() is None:

@@ -114,7 +114,7 @@ def test_one_recovery_code_used_twenty_times_at_once_logs_in_once(faults):
         browser.csrf_token()
     # Logins of one (username, IP) are serialized by design (accounts/lockout.py): a few at a
     # time, so that none waits past the statement timeout these tests give the server.
-    with ThreadPoolExecutor(4) as pool:
+    with ThreadPoolExecutor(2) as pool:
         started = list(pool.map(lambda b: b.start_login(mfa["username"]), browsers))
     assert all(r.status_code == 302 and "/login/code/" in r.headers["Location"] for r in started), started
     code = mfa["recovery_codes"][0]

@@ -114,3 +114,29 @@ def test_redis_restarted_from_its_own_last_dump_keeps_revocations(faults):
     faults.redis.restart(from_snapshot="latest.rdb")
     assert not accepted(faults.url, tokens["access_token"])
     assert me(faults.url, client.tokens(browser)["access_token"]).status_code == 200
+
+
+def test_redis_that_hangs_costs_time_never_correctness(faults):
+    """Redis frozen (accepting nothing, answering nothing): each call waits out the 1 s socket
+    timeout, then the server asks PostgreSQL. Slower, never wrong, never a 5xx."""
+    client = faults.client()
+    browser = faults.browser()
+    tokens = client.tokens(browser)
+    assert accepted(faults.url, tokens["access_token"])
+    faults.redis.freeze()
+    try:
+        started = time.monotonic()
+        assert accepted(faults.url, tokens["access_token"])
+        assert time.monotonic() - started < 10
+        refreshed = client.refresh(tokens["refresh_token"])
+        assert refreshed.status_code == 200, refreshed.text
+        refreshed = refreshed.json()
+        assert client.revoke(refreshed["access_token"]).status_code == 200
+        assert not accepted(faults.url, refreshed["access_token"])
+        other = faults.browser()
+        assert client.tokens(other)["access_token"]
+    finally:
+        faults.redis.thaw()
+    assert not accepted(faults.url, refreshed["access_token"])
+    assert accepted(faults.url, client.tokens(browser)["access_token"])
+    assert "Internal Server Error" not in faults.server.log_text()
