@@ -4,6 +4,8 @@ accounts, so it has neither the permission classes nor the users' `sub`; it pars
 filters, pages the events and shapes them. Only DRF and this app's model are imported here.
 """
 
+import datetime
+
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
@@ -109,7 +111,11 @@ def _moment(value):
         moment = None
     if moment is None or moment.tzinfo is None:
         raise serializers.ValidationError("Give an ISO 8601 date and time with its offset, e.g. 2026-01-31T12:00:00Z.")
-    return moment
+    # In UTC: PostgreSQL refuses offsets beyond 15:59 that Python reads (`-22:13`), a 500 before.
+    try:
+        return moment.astimezone(datetime.UTC)
+    except OverflowError:  # year 1 or 9999 moved past the calendar's end
+        raise serializers.ValidationError("That date and time is out of range.") from None
 
 
 def filtered(filters, *, user_id=None):
