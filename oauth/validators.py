@@ -2,6 +2,8 @@
 to us. Authorization codes live in oauth.grants, refresh tokens and their rotation in
 oauth.rotation (mixed in); this module holds the rest:
 
+- client authentication by the client's token_endpoint_auth_method (HTTP Basic, the body, or
+  either when it is empty);
 - grant types and scopes per client (Client.grant_types, Client.allowed_scopes);
 - exact redirect URI matching (Client.redirect_uri_allowed);
 - the token rows: every token carries its family (all tokens descended from one
