@@ -73,6 +73,14 @@ GRANT_TYPE_LABELS = {
 }
 
 
+AUTH_METHOD_CHOICES = [
+    ("", "Either: HTTP Basic or in the body"),
+    ("client_secret_basic", "client_secret_basic: HTTP Basic only"),
+    ("client_secret_post", "client_secret_post: client_id and client_secret in the body only"),
+    ("none", "none: a public client (no secret)"),
+]
+
+
 def _scope_choices():
     return [(name, f"{name}: {description}") for name, description in settings.OAUTH_SCOPES.items()]
 
@@ -112,6 +120,15 @@ class ClientAdminForm(forms.ModelForm):
             "http on loopback) whose scripts may call the token, revocation, userinfo and API endpoints."
         ),
     )
+    token_endpoint_auth_method = forms.ChoiceField(
+        choices=AUTH_METHOD_CHOICES,
+        required=False,
+        label="Client authentication",
+        help_text=(
+            "How the client sends its secret to the token, introspection and revocation endpoints; "
+            "the other way is refused (invalid_client). Public clients: none, or empty."
+        ),
+    )
     audience = LinesField(
         required=False,
         label="Access token audience",
@@ -143,18 +160,17 @@ class ClientAdmin(admin.ModelAdmin):
     list_display = ("name", "client_id", "client_type", "grants", "trusted", "created")
     list_filter = ("client_type", "skip_authorization", "can_introspect_any", "require_pkce")
     search_fields = ("name", "client_id")
-    # The RFC 7591 metadata a client registered over HTTP stated; the client changes it (PUT).
+    # The RFC 7591 contacts a client registered over HTTP stated; the client changes them (PUT).
     readonly_fields = (
         "client_id",
         "secret_state",
-        "token_endpoint_auth_method",
         "contacts",
         "registered_over_http",
         "created",
         "updated",
     )
     fieldsets = (
-        (None, {"fields": ("name", "client_id", "client_type", "secret_state")}),
+        (None, {"fields": ("name", "client_id", "client_type", "secret_state", "token_endpoint_auth_method")}),
         (
             "Grants",
             {
@@ -179,7 +195,7 @@ class ClientAdmin(admin.ModelAdmin):
         ("Back-channel logout", {"fields": ("backchannel_logout_uri", "backchannel_logout_session_required")}),
         (
             "Registration over HTTP (RFC 7591)",
-            {"fields": ("registered_over_http", "token_endpoint_auth_method", "contacts")},
+            {"fields": ("registered_over_http", "contacts")},
         ),
         (None, {"fields": ("created", "updated")}),
     )

@@ -57,10 +57,12 @@ def create_client(
     refresh_token_lifetime=None,
     id_token_lifetime=None,
     audience=(),
+    token_endpoint_auth_method="",
 ):
     """Register a client. Returns (client, secret): the plaintext secret, shown once (None
     for a public client). Only the secret's keyed hash is stored. Lifetimes (seconds) and
-    `audience` (the access tokens' `aud`) left out are the server's settings."""
+    `audience` (the access tokens' `aud`) left out are the server's settings;
+    `token_endpoint_auth_method` empty: the client may authenticate either way."""
     secret = None if public else generate_client_secret()
     client = Client(
         name=name,
@@ -83,6 +85,7 @@ def create_client(
         refresh_token_lifetime=refresh_token_lifetime,
         id_token_lifetime=id_token_lifetime,
         audience=" ".join(audience),
+        token_endpoint_auth_method=token_endpoint_auth_method,
         client_secret=secret or "",
     )
     _validate(client)

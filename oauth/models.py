@@ -42,6 +42,13 @@ MAX_REFRESH_TOKEN_LIFETIME = 365 * 24 * 3600
 DISPLAY_URI_FIELDS = ("logo_uri", "client_uri", "policy_uri", "tos_uri")
 # RFC 7591 2: the token endpoint authentication methods a client may register.
 TOKEN_ENDPOINT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+
+
+def client_auth_method_allowed(client, used):
+    """Whether `client` may authenticate with the method `used` (client_secret_basic or
+    client_secret_post): its token_endpoint_auth_method, or either when that is empty."""
+    return client.token_endpoint_auth_method in ("", used)
 
 
 def token_checksum(token):
@@ -233,7 +240,8 @@ class Client(AbstractApplication):
             "leaves ACCESS_TOKEN_AUDIENCE out is refused by this server's own APIs and UserInfo."
         ),
     )
-    # RFC 7591 client metadata kept for clients registered over HTTP (oauth.registration).
+    # RFC 7591 client metadata kept for clients registered over HTTP (oauth.registration); the
+    # auth method is also set by operators, and enforced (Validator.authenticate_client).
     token_endpoint_auth_method = models.CharField(
         "token endpoint authentication method",
         max_length=32,
@@ -309,6 +317,14 @@ class Client(AbstractApplication):
             errors["grant_types"] = "Public clients may use only authorization_code and refresh_token."
         elif self.grant_type_list == ["refresh_token"]:
             errors["grant_types"] = "refresh_token needs a grant that issues refresh tokens."
+        method = self.token_endpoint_auth_method
+        if method == "none" and self.client_type != self.CLIENT_PUBLIC:
+            errors["token_endpoint_auth_method"] = (
+                "A confidential client authenticates with its secret: client_secret_basic, "
+                "client_secret_post, or empty (either)."
+            )
+        elif method in SECRET_AUTH_METHODS and self.client_type == self.CLIENT_PUBLIC:
+            errors["token_endpoint_auth_method"] = "A public client has no secret: none, or empty."
         if not self.require_pkce and self.client_type == self.CLIENT_PUBLIC:
             errors["require_pkce"] = "Public clients always use PKCE (RFC 9700 2.1.1)."
         uris = self.redirect_uris.split()

@@ -297,7 +297,8 @@ _CLIENT_METADATA = {
         "type": "string",
         "enum": ["client_secret_basic", "client_secret_post", "none"],
         "description": "`none`: a public client (no secret, PKCE). Default `client_secret_basic`, or `none` "
-        "on an open server without an initial access token (which registers public clients only).",
+        "on an open server without an initial access token (which registers public clients only). "
+        "Enforced: the client authenticates this way only (the other is `invalid_client`).",
     },
     "scope": _string("Space-separated, each in `CLIENT_REGISTRATION_SCOPES`; default: all of them."),
     "client_name": _string("Shown on the login and consent pages; default `Unnamed client`.", maxLength=2000),

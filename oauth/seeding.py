@@ -39,6 +39,7 @@ FIELDS = {
     "refresh_token_lifetime": ("refresh_token_lifetime", int),
     "id_token_lifetime": ("id_token_lifetime", int),
     "audience": ("audience", list),
+    "token_endpoint_auth_method": ("token_endpoint_auth_method", str),
 }
 KEY_OF = {attribute: key for key, (attribute, _) in FIELDS.items()}
 REQUIRED = ("name", "grant_types")
@@ -183,6 +184,13 @@ def _create_arguments(values):
         arguments[attribute] = values.get(attribute)
     for attribute in ("can_introspect_any", "backchannel_logout_session_required"):
         arguments[attribute] = values.get(attribute, False)
-    for attribute in ("backchannel_logout_uri", "logo_uri", "client_uri", "policy_uri", "tos_uri"):
+    for attribute in (
+        "backchannel_logout_uri",
+        "logo_uri",
+        "client_uri",
+        "policy_uri",
+        "tos_uri",
+        "token_endpoint_auth_method",
+    ):
         arguments[attribute] = values.get(attribute, "")
     return arguments

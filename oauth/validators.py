@@ -2,6 +2,8 @@
 to us. Authorization codes live in oauth.grants, refresh tokens and their rotation in
 oauth.rotation (mixed in); this module holds the rest:
 
+- client authentication by the client's token_endpoint_auth_method (HTTP Basic, the body, or
+  either when it is empty);
 - grant types and scopes per client (Client.grant_types, Client.allowed_scopes);
 - exact redirect URI matching (Client.redirect_uri_allowed);
 - the token rows: every token carries its family (all tokens descended from one
@@ -45,7 +47,7 @@ from .claims import (
 )
 from .grants import AuthorizationCodes
 from .jws import ID_TOKEN_TYPE, sign
-from .models import AccessToken, IDToken, RefreshToken, token_checksum
+from .models import AccessToken, IDToken, RefreshToken, client_auth_method_allowed, token_checksum
 from .protocol import SINGLE_WRITE_GRANTS
 from .rotation import RefreshTokenRotation
 from .tokens import rbac_claims_of
@@ -64,6 +66,20 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
         if not stored_secret or not provided_secret:
             return False
         return super()._check_secret(provided_secret, stored_secret)
+
+    def authenticate_client(self, request, *args, **kwargs):
+        # DOT accepts HTTP Basic or the body from any client; a client whose
+        # token_endpoint_auth_method is set (RFC 7591 2) must use that one. Empty: either.
+        # The one place the token, revocation and introspection endpoints authenticate a client
+        # (the protocol views already refuse both methods in one request). No query: the
+        # client row was loaded to check the secret.
+        if self._authenticate_basic_auth(request):
+            used = "client_secret_basic"
+        elif self._authenticate_request_body(request):
+            used = "client_secret_post"
+        else:
+            return False
+        return client_auth_method_allowed(request.client, used)
 
     def _authenticate_basic_auth(self, request):
         # DOT catches binascii.Error from b64decode, but a str with a non-ASCII character

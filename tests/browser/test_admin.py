@@ -128,6 +128,35 @@ def test_add_a_client_shows_its_secret_once(admin_tab):
     assert secret not in page.content()
 
 
+def test_an_operator_sets_how_a_client_authenticates(admin_tab, issuer):
+    admin_tab.goto("/admin/oauth/client/add/")
+    page = admin_tab.page
+    method = page.get_by_label("Client authentication")
+    assert method.input_value() == ""  # "Either", the default
+    page.locator("#id_name").fill("Batch")
+    page.get_by_label("Client type").select_option("confidential")
+    page.get_by_label("client_credentials: the client acts on its own (no user)").check()
+    method.select_option("client_secret_post")
+    admin_tab.check("admin-client-auth-method")
+    admin_tab.click("Save", exact=True, within="#content")
+    secret = page.inner_text("#client-secret").strip()
+    client = Client.objects.get(name="Batch")
+    assert client.token_endpoint_auth_method == "client_secret_post"
+    # The secret works in the body only; HTTP Basic is refused like a wrong secret.
+    token_url, grant = f"{issuer}/oauth/token/", {"grant_type": "client_credentials"}
+    basic = requests.post(token_url, data=grant, auth=(client.client_id, secret), timeout=10)
+    assert basic.status_code == 401 and basic.json()["error"] == "invalid_client"
+    body = {**grant, "client_id": client.client_id, "client_secret": secret}
+    assert requests.post(token_url, data=body, timeout=10).status_code == 200
+    # Back to "Either": HTTP Basic works again.
+    admin_tab.goto(f"/admin/oauth/client/{client.pk}/change/")
+    assert page.get_by_label("Client authentication").input_value() == "client_secret_post"
+    page.get_by_label("Client authentication").select_option("")
+    admin_tab.click("Save", exact=True, within="#content")
+    assert "was changed successfully" in page.inner_text(".messagelist")
+    assert requests.post(token_url, data=grant, auth=(client.client_id, secret), timeout=10).status_code == 200
+
+
 def test_log_out_everywhere_from_the_users_page(admin_tab, second_browser, user):
     second_browser.goto("/accounts/login/")
     second_browser.login(user.username)

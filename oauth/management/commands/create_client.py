@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from oauth import flows
-from oauth.models import GRANT_TYPES
+from oauth.models import GRANT_TYPES, TOKEN_ENDPOINT_AUTH_METHODS
 
 PASSWORD_GRANT_WARNING = (
     "Warning: the password grant is deprecated (RFC 9700 2.4: MUST NOT be used); it works only while "
@@ -67,6 +67,13 @@ class Command(BaseCommand):
             default=[],
             help="An API (URI) the access tokens are for, their aud (repeatable; default ACCESS_TOKEN_AUDIENCE).",
         )
+        parser.add_argument(
+            "--token-endpoint-auth-method",
+            default="",
+            choices=["", *TOKEN_ENDPOINT_AUTH_METHODS],
+            help="How the client authenticates: client_secret_basic (HTTP Basic only), client_secret_post "
+            "(in the body only), none (a public client); default: either way.",
+        )
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
     def handle(self, *args, **options):
@@ -88,6 +95,7 @@ class Command(BaseCommand):
                 refresh_token_lifetime=options["refresh_token_lifetime"],
                 id_token_lifetime=options["id_token_lifetime"],
                 audience=options["audience"],
+                token_endpoint_auth_method=options["token_endpoint_auth_method"],
             )
         except flows.ClientError as exc:
             problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items())
@@ -106,6 +114,7 @@ class Command(BaseCommand):
             "backchannel_logout_uri": client.backchannel_logout_uri or None,
             "pkce_required": client.pkce_required,
             "allowed_origins": client.allowed_origins.split(),
+            "token_endpoint_auth_method": client.token_endpoint_auth_method or None,
         }
         if options["json"]:
             self.stdout.write(json.dumps(result))

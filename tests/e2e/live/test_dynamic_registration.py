@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 import requests
-from authlib.integrations.requests_client import OAuth2Session
+from authlib.integrations.requests_client import OAuth2Session, OAuthError
 from authlib.oauth2.rfc7591 import ClientMetadataClaims
 from oic.oic import Client as OicClient
 from oic.oic.message import AccessTokenResponse, AuthorizationResponse, RegistrationResponse
@@ -77,6 +77,34 @@ def test_authlib_registers_with_an_initial_access_token_and_logs_a_user_in(
         assert http.get(uri, headers=auth, timeout=TIMEOUT).status_code == 401
     assert http_get(f"{issuer}/api/me", headers=bearer(token["access_token"])).status_code == 401
     assert not Client.objects.filter(client_id=registered["client_id"]).exists()
+
+
+@pytest.mark.rfc("7591", "2")
+@pytest.mark.parametrize(
+    ("method", "other"), [("client_secret_post", "client_secret_basic"), ("client_secret_basic", "client_secret_post")]
+)
+def test_authlib_authenticates_with_the_method_it_registered_and_no_other(settings, issuer, oauth, method, other):
+    settings.CLIENT_REGISTRATION = "token"
+    discovery = well_known(issuer, "oauth-authorization-server")
+    assert method in discovery["token_endpoint_auth_methods_supported"]
+    _, initial_token = flows.issue_initial_access_token(expires_in=timedelta(hours=1), uses=1, label="Authlib")
+    metadata = {"grant_types": ["client_credentials"], "token_endpoint_auth_method": method, "scope": "profile"}
+    with one_shot(OAuth2Session(token={"access_token": initial_token, "token_type": "Bearer"})) as registrar:
+        registered = registrar.post(discovery["registration_endpoint"], json=metadata, timeout=TIMEOUT).json()
+    assert registered["token_endpoint_auth_method"] == method
+    client_id, secret = registered["client_id"], registered["client_secret"]
+
+    session = oauth(client_id, secret, scope="profile", token_endpoint_auth_method=method)
+    token = session.fetch_token(discovery["token_endpoint"], grant_type="client_credentials")
+    revoked = session.revoke_token(discovery["revocation_endpoint"], token=token["access_token"])
+    assert revoked.status_code == 200, revoked.text
+
+    stranger = oauth(client_id, secret, scope="profile", token_endpoint_auth_method=other)
+    with pytest.raises(OAuthError) as refused:
+        stranger.fetch_token(discovery["token_endpoint"], grant_type="client_credentials")
+    assert refused.value.error == "invalid_client"
+    revoked = stranger.revoke_token(discovery["revocation_endpoint"], token=token["access_token"])
+    assert revoked.status_code == 401 and revoked.headers["WWW-Authenticate"].startswith("Basic ")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from audit import events
 from audit.models import SecurityEvent
 from conftest import Flow, run_concurrently
 from oauth.models import Client, InitialAccessToken, token_checksum
-from tests.e2e.helpers import assert_no_store, client_credentials_token, me
+from tests.e2e.helpers import assert_no_store, me, post_token
 
 from .conftest import REDIRECT_URI, register, web_app
 
@@ -97,9 +97,11 @@ def test_a_service_registers_for_client_credentials(token_registration, initial_
         initial_token,
     ).json()
     assert body["response_types"] == [] and body["redirect_uris"] == []
-    client = Client.objects.get(client_id=body["client_id"])
-    token = client_credentials_token((client, body["client_secret"]), scope="profile")
-    assert me(token["access_token"]).status_code == 200
+    # Its secret goes in the body, as it registered (test_auth_method: HTTP Basic is refused).
+    data = {"grant_type": "client_credentials", "client_id": body["client_id"], "client_secret": body["client_secret"]}
+    token = post_token(data)
+    assert token.status_code == 200, token.content
+    assert me(token.json()["access_token"]).status_code == 200
 
 
 @pytest.mark.rfc("7591", "3")
