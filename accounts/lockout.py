@@ -110,7 +110,7 @@ class LoginAttemptHandler(AxesDatabaseHandler):
         client_id = getattr(request, GRANT_CLIENT_ATTRIBUTE, None)
         if client_id is not None:
             request.axes_user_agent = grant_agent(client_id)
-        elif request.axes_user_agent.startswith(GRANT_AGENT_PREFIX):
+        elif getattr(request, "axes_user_agent", "").startswith(GRANT_AGENT_PREFIX):
             request.axes_user_agent = REPLACED_AGENT
 
     def filter_user_attempts(self, request, credentials=None):
