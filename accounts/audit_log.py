@@ -35,14 +35,20 @@ def login_failed(sender, credentials, request=None, **kwargs):
 
 
 def locked_out(sender, request, username, ip_address, **kwargs):
-    """axes' `user_locked_out`: a login refused (or just locked) for too many failures."""
+    """axes' `user_locked_out`: a login refused (or just locked) for too many failures; for the
+    password grant, with its client_id and whether the account (for that client) or the client
+    IP was locked out."""
+    detail = {"username": username or ""}
+    client_id = getattr(request, lockout.GRANT_CLIENT_ATTRIBUTE, None)
+    if client_id is not None:
+        detail.update(client_id=client_id, locked=lockout.locked_by(request) or lockout.ACCOUNT)
     audit.record(
         event=events.LOGIN_LOCKED_OUT,
         request=request,
         actor=None,
         subject=_account(username),
         outcome=events.FAILURE,
-        detail={"username": username or ""},
+        detail=detail,
     )
 
 

@@ -6,11 +6,12 @@ from django.core.checks import Error, Warning, register
 def check_login_lockout_settings(app_configs, **kwargs):
     problems = []
     pair, per_ip = settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_IP_FAILURE_LIMIT
-    if pair < 1 or per_ip < pair or settings.LOGIN_LOCKOUT_SECONDS < 1:
+    grant_per_ip = settings.PASSWORD_GRANT_IP_FAILURE_LIMIT
+    if pair < 1 or per_ip < pair or grant_per_ip < pair or settings.LOGIN_LOCKOUT_SECONDS < 1:
         problems.append(
             Error(
                 "LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_SECONDS must be at least 1, and "
-                "LOGIN_IP_FAILURE_LIMIT at least LOGIN_FAILURE_LIMIT.",
+                "LOGIN_IP_FAILURE_LIMIT and PASSWORD_GRANT_IP_FAILURE_LIMIT at least LOGIN_FAILURE_LIMIT.",
                 id="accounts.E001",
             )
         )

@@ -14,11 +14,16 @@ pair that has failed too often, until the cool-off has passed. This module gives
   pass the check);
 - the lockout page (`lockout_response`).
 
-Other callers of authenticate() with a request, such as django-oauth-toolkit's password grant,
-get the (username, IP) count only: their requests come from a client's server, whose IP all the
-users of that client share. The password grant is serialized per (username, IP) too
-(`password_grant_attempt`), and counts a wrong second factor as a failure
-(`second_factor_failed`).
+The password grant (`password_grant_attempt`) is counted apart from the login page, in rows of
+its own (their user agent is `grant_agent(client_id)`): per (username, client_id), whatever the
+client's server IP, against the same LOGIN_FAILURE_LIMIT, and per client IP across usernames and
+clients against the higher PASSWORD_GRANT_IP_FAILURE_LIMIT (every user of a confidential client
+comes from its server's one address). A client's failures for a user lock that user out of that
+client only, neither of the login page nor of other clients; the login page's counts leave the
+grant's rows out. Serialized per (username, client_id) under the login page's lock; a wrong
+second factor counts as a failure (`second_factor_failed`); a success clears its
+(username, client_id) count (`password_grant_succeeded`). Other callers of authenticate() with a
+request get the (username, IP) count only.
 """
 
 import logging
@@ -46,8 +51,25 @@ log = logging.getLogger(__name__)
 USERNAME_MAX_LENGTH = 150  # accounts.User.username's; a longer one cannot log in anyway
 # The check before the password leaves its (username, IP) failure count on the request.
 PAIR_FAILURES_ATTRIBUTE = "identity_login_failures"
-# Set by browser_login_attempt: this attempt also counts against LOGIN_IP_FAILURE_LIMIT.
+# Set by browser_login_attempt and password_grant_attempt: the limit of this attempt's IP across
+# usernames (LOGIN_IP_FAILURE_LIMIT, PASSWORD_GRANT_IP_FAILURE_LIMIT); absent, none.
 PER_IP_ATTRIBUTE = "identity_login_per_ip"
+# Set by password_grant_attempt: the client_id whose password grant this attempt is.
+GRANT_CLIENT_ATTRIBUTE = "identity_grant_client_id"
+# Set when an attempt is refused or locks out: ACCOUNT (its username's count) or ADDRESS (its IP's).
+LOCKED_BY_ATTRIBUTE = "identity_locked_by"
+ACCOUNT, ADDRESS = "account", "address"
+# The user agent of the password grant's rows. Header values reach Django as latin-1 strings
+# (PEP 3333, and Django's ASGI handler alike), so no HTTP client can send a User-Agent starting
+# with U+2192: no browser login can pass for a client's password grant (and one that tried would
+# have its user agent replaced, see LoginAttemptHandler.identify).
+GRANT_AGENT_PREFIX = "\u2192 password grant, client "
+REPLACED_AGENT = "<replaced>"
+
+
+def grant_agent(client_id):
+    """The user agent the password grant's failures of `client_id` are stored under."""
+    return f"{GRANT_AGENT_PREFIX}{client_id}"[:255]
 
 
 def client_ip(request):
@@ -70,41 +92,82 @@ def attempted_username(request, credentials):
 
 
 class LoginAttemptHandler(AxesDatabaseHandler):
-    """axes' database handler (AXES_HANDLER), with a limit per client IP across usernames.
+    """axes' database handler (AXES_HANDLER), with a limit per client IP across usernames, and
+    the password grant's counts kept apart.
 
     axes counts the (username, IP) pair (AXES_LOCKOUT_PARAMETERS) against AXES_FAILURE_LIMIT;
     a browser login is also refused once its IP has LOGIN_IP_FAILURE_LIMIT failures, whatever
     the usernames. A successful login still clears only its own pair, so logging in to one's
-    own account does not clear the failures of other usernames from the same IP.
+    own account does not clear the failures of other usernames from the same IP. The password
+    grant's "pair" is (username, client_id) instead, and its IP limit
+    PASSWORD_GRANT_IP_FAILURE_LIMIT (counting the grant's rows only).
     """
 
-    def failure_counts(self, request, credentials=None):
-        """(failures of this username from this IP, failures from this IP), within the cool-off."""
-        recent = AccessAttempt.objects.filter(
-            ip_address=request.axes_ip_address, attempt_time__gte=get_cool_off_threshold(request)
-        )
+    @staticmethod
+    def identify(request):
+        """Give the password grant's attempt its client's user agent, and no other one a user
+        agent that could pass for it."""
+        client_id = getattr(request, GRANT_CLIENT_ATTRIBUTE, None)
+        if client_id is not None:
+            request.axes_user_agent = grant_agent(client_id)
+        elif getattr(request, "axes_user_agent", "").startswith(GRANT_AGENT_PREFIX):
+            request.axes_user_agent = REPLACED_AGENT
+
+    def filter_user_attempts(self, request, credentials=None):
+        # What axes counts against AXES_FAILURE_LIMIT at a failure, and clears at a success.
+        self.identify(request)
         username = get_client_username(request, credentials)
+        if getattr(request, GRANT_CLIENT_ATTRIBUTE, None) is not None:
+            return [AccessAttempt.objects.filter(username=username, user_agent=request.axes_user_agent)]
+        pair = AccessAttempt.objects.filter(username=username, ip_address=request.axes_ip_address)
+        return [pair.exclude(user_agent__startswith=GRANT_AGENT_PREFIX)]
+
+    def failure_counts(self, request, credentials=None):
+        """(failures of this attempt's pair, failures from this IP), within the cool-off: the
+        pair is (username, IP) at the login page, (username, client_id) for the password grant,
+        and each counts only its own kind of rows."""
+        self.identify(request)
+        recent = AccessAttempt.objects.filter(attempt_time__gte=get_cool_off_threshold(request))
+        username = get_client_username(request, credentials)
+        ip = Q(ip_address=request.axes_ip_address)
+        if getattr(request, GRANT_CLIENT_ATTRIBUTE, None) is not None:
+            pair = Q(username=username, user_agent=request.axes_user_agent)
+            ip &= Q(user_agent__startswith=GRANT_AGENT_PREFIX)
+            recent = recent.filter(pair | ip)
+        else:
+            pair = Q(username=username)
+            recent = recent.filter(ip).exclude(user_agent__startswith=GRANT_AGENT_PREFIX)
         totals = recent.aggregate(
-            pair=Sum("failures_since_start", filter=Q(username=username)), ip=Sum("failures_since_start")
+            pair=Sum("failures_since_start", filter=pair), ip=Sum("failures_since_start", filter=ip)
         )
         return totals["pair"] or 0, totals["ip"] or 0
 
     def is_locked(self, request, credentials=None):
         pair, per_ip = self.failure_counts(request, credentials)
         setattr(request, PAIR_FAILURES_ATTRIBUTE, pair)
+        ip_limit = getattr(request, PER_IP_ATTRIBUTE, None)
         if pair >= get_failure_limit(request, credentials):
-            return True
-        return getattr(request, PER_IP_ATTRIBUTE, False) and per_ip >= settings.LOGIN_IP_FAILURE_LIMIT
+            setattr(request, LOCKED_BY_ATTRIBUTE, ACCOUNT)
+        elif ip_limit is not None and per_ip >= ip_limit:
+            setattr(request, LOCKED_BY_ATTRIBUTE, ADDRESS)
+        return hasattr(request, LOCKED_BY_ATTRIBUTE)
 
     def user_login_failed(self, sender, credentials, request=None, **kwargs):
         # axes records the failure and locks the pair out when it reaches its limit.
+        if request is not None:
+            self.identify(request)
         super().user_login_failed(sender, credentials, request, **kwargs)
-        if request is None or request.axes_locked_out or not getattr(request, PER_IP_ATTRIBUTE, False):
+        if request is None:
             return
-        if self.is_whitelisted(request, credentials):
+        if request.axes_locked_out:
+            if not hasattr(request, LOCKED_BY_ATTRIBUTE):
+                setattr(request, LOCKED_BY_ATTRIBUTE, ACCOUNT)  # this failure reached the limit
+            return
+        ip_limit = getattr(request, PER_IP_ATTRIBUTE, None)
+        if ip_limit is None or self.is_whitelisted(request, credentials):
             return
         _, per_ip = self.failure_counts(request, credentials)
-        if per_ip >= settings.LOGIN_IP_FAILURE_LIMIT:
+        if per_ip >= ip_limit:
             username = get_client_username(request, credentials)
             client = get_client_str(
                 username, request.axes_ip_address, request.axes_user_agent, request.axes_path_info, request
@@ -112,6 +175,7 @@ class LoginAttemptHandler(AxesDatabaseHandler):
             log.warning("Locking out %s: %d failed logins from this IP.", client, per_ip)
             request.axes_locked_out = True
             request.axes_credentials = credentials
+            setattr(request, LOCKED_BY_ATTRIBUTE, ADDRESS)
             user_locked_out.send("axes", request=request, username=username, ip_address=request.axes_ip_address)
 
     def user_logged_in(self, sender, request, user, **kwargs):
@@ -139,30 +203,54 @@ def browser_login_attempt(request, username=None):
     committed by the previous one, under Django's READ COMMITTED). SQLite: its transactions
     start with BEGIN IMMEDIATE (see settings), which already makes writers queue.
     """
-    setattr(request, PER_IP_ATTRIBUTE, True)
-    with _one_attempt_at_a_time(request, username):
+    setattr(request, PER_IP_ATTRIBUTE, settings.LOGIN_IP_FAILURE_LIMIT)
+    with _one_attempt_at_a_time(request, username, client_ip(request)):
         yield
 
 
 @contextmanager
-def password_grant_attempt(request, username):
+def password_grant_attempt(request, username, *, client_id):
     """Wrap the password grant's authenticate() and second-factor check (the Django request
-    django-oauth-toolkit builds for authenticate()): one step per (username, client IP), under
-    the same lock as the login page's, so that parallel token requests cannot all pass the
-    lockout check before the first failure is counted. Counted per (username, client IP) only
-    (see the module docstring)."""
-    with _one_attempt_at_a_time(request, username):
+    django-oauth-toolkit builds for authenticate()) by the client `client_id`: counted per
+    (username, client_id) against LOGIN_FAILURE_LIMIT and per client IP against
+    PASSWORD_GRANT_IP_FAILURE_LIMIT (see the module docstring), one step per
+    (username, client_id) under the login page's lock, so that parallel token requests, from one
+    or several of the client's servers, cannot all pass the lockout check before the first
+    failure is counted. As at the login page, the per-IP limit may be passed by the attempts on
+    other usernames running at that instant."""
+    setattr(request, GRANT_CLIENT_ATTRIBUTE, client_id)
+    setattr(request, PER_IP_ATTRIBUTE, settings.PASSWORD_GRANT_IP_FAILURE_LIMIT)
+    with _one_attempt_at_a_time(request, username, f"client {client_id}"):
         yield
 
 
+def password_grant_succeeded(request, username):
+    """Clear the (username, client_id) count of a password grant that got its token (inside
+    password_grant_attempt). Nothing to do, and no statement, when its check counted none."""
+    if getattr(request, PAIR_FAILURES_ATTRIBUTE, 0):
+        AxesProxyHandler.get_implementation().reset_user_attempts(request, {"username": username})
+
+
+def locked_by(request):
+    """Why this attempt was refused or locked out: ACCOUNT, ADDRESS, or None (it was not)."""
+    if not getattr(request, "axes_locked_out", False):
+        return None
+    return getattr(request, LOCKED_BY_ATTRIBUTE, ACCOUNT)
+
+
+def cool_off_minutes(request):
+    """The lockout's length, in whole minutes (at least one)."""
+    return max(1, math.ceil(get_cool_off(request).total_seconds() / 60))
+
+
 @contextmanager
-def _one_attempt_at_a_time(request, username):
+def _one_attempt_at_a_time(request, username, where):
     using = router.db_for_write(AccessAttempt)
     with transaction.atomic(using=using):
         connection = connections[using]
         if connection.vendor == "postgresql":
             named = attempted_username(request, {"username": username} if username is not None else None)
-            locks.xact_lock(connection, locks.LOGIN_ATTEMPT, locks.key_of(f"{named}\n{client_ip(request)}"))
+            locks.xact_lock(connection, locks.LOGIN_ATTEMPT, locks.key_of(f"{named}\n{where}"))
         yield
 
 

@@ -17,7 +17,9 @@ from django.db.transaction import TransactionManagementError
 SIGNING_KEYS = 7_331_002  # writers of the signing-key table (bootstrap, rotation, import)
 
 # Two-int lock classes (the first key; the second is per object).
-LOGIN_ATTEMPT = 7_331_010  # one password login at a time per (username, client IP): login page and password grant
+# One password login at a time: per (username, client IP) at the login page, per
+# (username, client_id) in the password grant.
+LOGIN_ATTEMPT = 7_331_010
 
 
 def xact_lock(connection, lock_id, key=None):

@@ -287,6 +287,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_IP_FAILURE_LIMIT = env.int("LOGIN_IP_FAILURE_LIMIT", default=20)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
+# The password grant counts per (username, client_id) against LOGIN_FAILURE_LIMIT, and per
+# client IP across usernames against this limit, higher than the login page's: every user of a
+# confidential client comes from its server's address (docs/password-grant.md).
+PASSWORD_GRANT_IP_FAILURE_LIMIT = env.int("PASSWORD_GRANT_IP_FAILURE_LIMIT", default=100)
 AUTHENTICATION_BACKENDS = [
     # Refuses a locked-out attempt before any password is checked, so a right password is
     # refused too during the lockout (and no hash is computed for it).

@@ -134,20 +134,30 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
 
     def validate_user(self, username, password, client, request, *args, **kwargs):
         """The password, then the second factor of a user who has one (`otp`: a TOTP code or a
-        recovery code), as one step per (username, client IP) of the login lockout."""
+        recovery code), as one step per (username, client_id) of the login lockout. A locked-out
+        attempt (or the failure that locks out) is told so: the client sees the answer, not
+        the user, and knows to stop retrying."""
         http_request = self.build_http_request(request)
         refusal = None
-        with lockout.password_grant_attempt(http_request, username):
-            if not super().validate_user(username, password, client, request, *args, **kwargs):
-                return False
-            try:
-                method = mfa_flows.verify_second_factor(user=request.user, code=request._params.get("otp"))
-            except mfa_flows.MFAError as exc:
-                refusal = exc
-                if not isinstance(exc, mfa_flows.SecondFactorNeeded):
-                    lockout.second_factor_failed(http_request, username)
-        if refusal is not None:  # raised outside the block, whose failure counts must commit
+        with lockout.password_grant_attempt(http_request, username, client_id=client.client_id):
+            valid = super().validate_user(username, password, client, request, *args, **kwargs)
+            if valid:
+                try:
+                    method = mfa_flows.verify_second_factor(user=request.user, code=request._params.get("otp"))
+                except mfa_flows.MFAError as exc:
+                    refusal = exc
+                    if not isinstance(exc, mfa_flows.SecondFactorNeeded):
+                        lockout.second_factor_failed(http_request, username)
+                else:
+                    lockout.password_grant_succeeded(http_request, username)
+        # Raised outside the block, whose failure counts must commit.
+        locked_by = lockout.locked_by(http_request)
+        if locked_by is not None:
+            raise errors.InvalidGrantError(description=_locked_out(locked_by, http_request), request=request)
+        if refusal is not None:
             raise errors.InvalidGrantError(description=f"A second factor is needed. {refusal}", request=request)
+        if not valid:
+            return False
         ctx = context.of(request)
         ctx.auth_time = timezone.now()
         ctx.token_family = uuid.uuid4()
@@ -344,3 +354,13 @@ def _record_token(request):
         client_id=request.client.client_id,
         detail={"grant_type": request.grant_type, "scope": " ".join(request.scopes or ())},
     )
+
+
+def _locked_out(locked_by, http_request):
+    """The password grant's error_description for a lockout (the same for an unknown username)."""
+    minutes = lockout.cool_off_minutes(http_request)
+    if locked_by == lockout.ADDRESS:
+        what = "Password grants from this client address are temporarily locked"
+    else:
+        what = "This account is temporarily locked for this client"
+    return f"{what} after too many failed attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}."

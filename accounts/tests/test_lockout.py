@@ -439,6 +439,7 @@ def test_the_shipped_settings_pass_the_checks():
     [
         ("LOGIN_FAILURE_LIMIT", 0, "accounts.E001"),
         ("LOGIN_IP_FAILURE_LIMIT", 2, "accounts.E001"),
+        ("PASSWORD_GRANT_IP_FAILURE_LIMIT", 2, "accounts.E001"),
         ("LOGIN_LOCKOUT_SECONDS", 0, "accounts.E001"),
         ("AXES_LOCKOUT_PARAMETERS", [["username", "ip_address"], "ip_address"], "accounts.E002"),
     ],

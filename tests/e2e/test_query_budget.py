@@ -29,6 +29,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from conftest import PASSWORD
 from oauth.resource import authenticate_bearer
 from tests.e2e.helpers import client_credentials_token, creds, introspect, me, post_token, revoke
 
@@ -53,6 +54,9 @@ BUDGET = {
     "bearer_check": 0 if os.environ.get("REDIS_URL") else 3,
     "api_me": 1 if os.environ.get("REDIS_URL") else 3,
     "revoke_access_token": 11,  # 10, and the audit log's token.revoked event
+    # Unchanged by the (username, client_id) lockout: its check is the one aggregate the
+    # (username, IP) check was; on PostgreSQL the advisory lock adds its SELECT.
+    "password": 10 + (connection.vendor == "postgresql"),
 }
 TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
 # What the revocation store reads when its fast path does not know the session or not-before.
@@ -140,6 +144,34 @@ def test_refresh_statements_and_no_nested_savepoint(flow):
         "INSERT oauth_accesstoken",
         "INSERT oauth_refreshtoken",
     ], data
+
+
+@pytest.mark.rfc("6749", "4.3")
+@pytest.mark.usefixtures("password_grant_enabled")
+def test_password_grant_budget(password_client, user):
+    """The client; in the lockout's transaction (a SAVEPOINT and its RELEASE, inside the
+    request's) its advisory lock (PostgreSQL), the lockout check (one aggregate), the user,
+    whether the user has a second factor; the access and refresh tokens' INSERTs."""
+    data = {"grant_type": "password", "username": user.username, "password": PASSWORD}
+    with CaptureQueriesContext(connection) as captured:
+        response = post_token(data, auth=creds(password_client))
+    assert response.status_code == 200
+    shapes = [shape(q["sql"]) for q in captured.captured_queries]
+    assert len(shapes) == BUDGET["password"], shapes
+    assert "DELETE axes_accessattempt" not in shapes  # no failure counted: nothing to clear
+
+
+@pytest.mark.rfc("6749", "4.3")
+@pytest.mark.usefixtures("password_grant_enabled")
+def test_a_password_grant_after_failures_clears_its_count(password_client, user):
+    data = {"grant_type": "password", "username": user.username}
+    post_token({**data, "password": "wrong"}, auth=creds(password_client))
+    with CaptureQueriesContext(connection) as captured:
+        response = post_token({**data, "password": PASSWORD}, auth=creds(password_client))
+    assert response.status_code == 200
+    shapes = [shape(q["sql"]) for q in captured.captured_queries]
+    assert "DELETE axes_accessattempt" in shapes
+    assert len(shapes) <= BUDGET["password"] + 3, shapes
 
 
 @pytest.mark.rfc("6749", "6")

@@ -2,8 +2,6 @@
 
 import pytest
 from axes.models import AccessAttempt
-from django.conf import settings
-from django.test import Client as BrowserClient
 
 from conftest import PASSWORD
 from tests.e2e.helpers import assert_oauth_error, creds, jwt_parts, me, post_token
@@ -76,33 +74,7 @@ def test_password_grant_scope_limited_to_client(make_client, user):
     assert_oauth_error(password(pair, user.username, scope="profile email"), "invalid_scope")
 
 
-# The password grant reaches django-axes too: django-oauth-toolkit builds a Django HttpRequest
-# (with the token request's META) for authenticate(), so AUTHENTICATION_BACKENDS' lockout check
-# sees it and its failures are counted with the browser's, per (username, client IP). Not per IP
-# across usernames: the token requests come from the client's server, shared by all its users.
-
-
-@pytest.mark.rfc("6749", "4.3.2")
-def test_password_grant_failures_count_toward_the_login_lockout(password_client, user):
-    for _ in range(settings.LOGIN_FAILURE_LIMIT):
-        assert_oauth_error(password(password_client, user.username, "wrong password"), "invalid_grant")
-    browser = BrowserClient()  # the same client IP (127.0.0.1)
-    response = browser.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
-    assert response.status_code == 429
-
-
-@pytest.mark.rfc("6749", "4.3.2")
-def test_password_grant_is_refused_during_a_lockout_like_a_wrong_password(password_client, user):
-    browser = BrowserClient()
-    for _ in range(settings.LOGIN_FAILURE_LIMIT):
-        browser.post("/accounts/login/", {"username": user.username, "password": "wrong password"})
-    locked = password(password_client, user.username)
-    wrong = password(password_client, "no-such-user", "wrong password")
-    assert_oauth_error(locked, "invalid_grant")
-    assert locked.json() == wrong.json()
-    # From another client IP the user is not locked out.
-    data = {"grant_type": "password", "username": user.username, "password": PASSWORD}
-    assert post_token(data, auth=creds(password_client), REMOTE_ADDR="198.51.100.7").status_code == 200
+# The password grant's lockout (per (username, client_id) and per client IP): test_password_grant_lockout.py.
 
 
 @pytest.mark.rfc("6749", "2.3.1")
@@ -114,14 +86,6 @@ def test_a_failed_password_grant_does_not_store_the_client_secret(password_clien
     stored = AccessAttempt.objects.get()
     assert secret not in stored.post_data
     assert "wrong password" not in stored.post_data
-
-
-@pytest.mark.rfc("6749", "4.3.2")
-def test_password_grant_failures_do_not_lock_the_clients_other_users_out(password_client, user, settings):
-    settings.LOGIN_IP_FAILURE_LIMIT = settings.LOGIN_FAILURE_LIMIT
-    for i in range(settings.LOGIN_IP_FAILURE_LIMIT + 1):
-        assert_oauth_error(password(password_client, f"typo{i}", "wrong password"), "invalid_grant")
-    assert password(password_client, user.username).status_code == 200
 
 
 @pytest.mark.rfc("9700", "2.4")
