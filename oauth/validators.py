@@ -166,6 +166,11 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
 
     # --- token rows -----------------------------------------------------------------------
     def save_bearer_token(self, token, request, *args, **kwargs):
+        if "refresh_token" in token and not request.client.allows_grant("refresh_token"):
+            # oauthlib issues one from every code and password exchange; a client without the
+            # refresh_token grant would be refused it at once (unauthorized_client). The token
+            # dict is the response's, so the answer carries none either (RFC 6749 5.1: optional).
+            del token["refresh_token"]
         saved = self._save_bearer_token_rows(token, request, *args, **kwargs)
         if settings.AUDIT_TOKEN_EVENTS:  # off by default: the token endpoint's statement budget
             _record_token(request)

@@ -191,3 +191,17 @@ def test_code_exchange_sets_claims_of_the_user(flow, user):
     header, claims = jwt_parts(tokens["access_token"])
     assert claims["sub"] == user.subject
     assert claims["client_id"] == flow.client.client_id
+
+
+@pytest.mark.rfc("6749", "5.1")
+def test_a_client_without_the_refresh_grant_gets_no_refresh_token(make_client, user):
+    """A refresh token is optional (5.1); one the client could never use (unauthorized_client at
+    once) is not issued, nor stored."""
+    from oauth.models import RefreshToken
+
+    client, secret = make_client(grant_types=["authorization_code"])
+    body = Flow(user, client, secret).tokens(scope="openid profile")
+    assert body["access_token"] and body["id_token"] and "refresh_token" not in body
+    assert not RefreshToken.objects.filter(application=client).exists()
+    client, secret = make_client(name="Keeps people signed in")  # authorization_code, refresh_token
+    assert "refresh_token" in Flow(user, client, secret).tokens()

@@ -94,3 +94,11 @@ def test_password_grant_off_is_unsupported_even_for_a_client_listing_it(password
     response = password(password_client, user.username)
     assert_oauth_error(response, "unsupported_grant_type")
     assert response["Cache-Control"] == "no-store"
+
+
+@pytest.mark.rfc("6749", "5.1")
+def test_a_password_client_without_the_refresh_grant_gets_no_refresh_token(make_client, user):
+    body = password(make_client(name="No refresh", grant_types=["password"]), user.username).json()
+    assert body["access_token"] and "refresh_token" not in body
+    body = password(make_client(name="Refresh", grant_types=["password", "refresh_token"]), user.username).json()
+    assert body["refresh_token"]
