@@ -16,7 +16,7 @@ import json
 import logging
 from urllib.parse import unquote_plus
 
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.db import DatabaseError, transaction
 from django.http import JsonResponse
 
@@ -81,6 +81,8 @@ def request_problem(request):
         return oauth_error("invalid_request", "The request body is too large.", status=413)
     except (TooManyFieldsSent, SuspiciousOperation):
         return oauth_error("invalid_request", "The request has too many parameters.")
+    except BadRequest:  # a charset other than UTF-8 (Django 5.1+ refuses it)
+        return oauth_error("invalid_request", "The form-encoded body must be UTF-8.")
     problem = parameter_problem(params, names=True)
     if problem is not None:
         return oauth_error("invalid_request", problem)

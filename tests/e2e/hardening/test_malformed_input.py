@@ -15,6 +15,17 @@ def test_json_nested_1000_levels_is_400(client):
     assert "nested deeper" in response.json()["detail"]
 
 
+@pytest.mark.rfc("6749", "5.2")
+@pytest.mark.django_db
+@pytest.mark.parametrize("endpoint", ["/oauth/token/", "/oauth/introspect/", "/oauth/revoke/"])
+def test_form_body_in_another_charset_is_a_json_invalid_request(client, endpoint):
+    """Found by tests/fuzz: a UTF-16 body answered Django's HTML 400 page, not RFC 6749 JSON."""
+    response = client.post(endpoint, b"\x00", content_type="application/x-www-form-urlencoded; charset=utf-16")
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert response["Cache-Control"] == "no-store"
+
+
 FORMS = [
     "/accounts/login/",
     "/accounts/register/",
