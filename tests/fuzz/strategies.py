@@ -48,10 +48,33 @@ def _form(pairs):
     return "&".join(f"{quote(k, errors='surrogatepass')}={quote(v, errors='surrogatepass')}" for k, v in pairs).encode()
 
 
+# Values that look valid, so that some requests get past the first check.
+plausible = st.sampled_from(
+    [
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+        "password",
+        "code",
+        "S256",
+        "plain",
+        "openid profile email",
+        "profile",
+        "https://app.example.com/callback",
+        "access_token",
+        "none",
+        "login",
+        "user0",
+        "correct horse battery staple",
+        "user0@example.com",
+    ]
+)
+
+
 def form_bodies(field_names):
     names = st.one_of(st.sampled_from(field_names), words)
     return st.one_of(
-        st.lists(st.tuples(names, words), max_size=8).map(_form),
+        st.lists(st.tuples(names, st.one_of(plausible, words)), max_size=8).map(_form),
         st.binary(max_size=300),
         st.sampled_from([b"a=%ff%fe", b"&&&==", b"a" * 20000, b"%", b"x=" + b"%00" * 50]),
     )
