@@ -99,12 +99,14 @@ def _check(response, kind, method, where):
     if method == "HEAD" or status < 400 or status in (405, 429) and kind not in ("oauth", "api"):
         return
     body = response.content
-    if kind == "oauth" and status in (400, 401):
+    if kind == "oauth":  # every 4xx, 405, 413 and 429 included
         doc = json.loads(body)  # RFC 6749 5.2: a JSON object with "error"
         assert isinstance(doc.get("error"), str), (where, doc)
     elif kind == "api":
-        doc = json.loads(body)  # DRF: {"detail": ...} or field errors
+        doc = json.loads(body)  # DRF: {"detail": ...} or field errors; RFC 6750 3.1: {"error": ...}
         assert isinstance(doc, dict | list) and doc, (where, doc)
+        if isinstance(doc, dict) and "detail" not in doc and not isinstance(doc.get("error"), str):
+            assert all(isinstance(v, list | dict) for v in doc.values()), (where, doc)
     elif kind == "userinfo" and status == 401:  # RFC 6750 3
         assert response["WWW-Authenticate"].startswith("Bearer"), where
     elif kind == "register" and status == 400:
