@@ -5,6 +5,7 @@ import os
 import re
 import secrets
 import threading
+import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import factory
@@ -157,6 +158,22 @@ def user(db):
 @pytest.fixture
 def make_user(db):
     return UserFactory
+
+
+@pytest.fixture
+def live_server_hygiene(monkeypatch):
+    """For tests against the live_server (tests/e2e/live, tests/browser, schemathesis): the server
+    answers each HTTP connection in its own thread, which with CONN_MAX_AGE would keep its own
+    database connection (blocking the test database's teardown on PostgreSQL), and a thread still
+    running when the next test flushes the database fails. So no persistent connections, and each
+    test waits (2 s at most) for the server's request threads to finish."""
+    for alias in connections:
+        monkeypatch.setitem(connections.settings[alias], "CONN_MAX_AGE", 0)
+    yield
+    deadline = time.monotonic() + 2
+    for thread in threading.enumerate():
+        if thread.name.endswith("(process_request_thread)"):
+            thread.join(timeout=max(0, deadline - time.monotonic()))
 
 
 @pytest.fixture

@@ -15,11 +15,8 @@ under IDENTITY_REQUIRE_BROWSER=1 or IDENTITY_REQUIRE_SERVICES=1 (CI), where that
 
 import os
 import re
-import threading
-import time
 
 import pytest
-from django.db import connections
 
 from . import pages
 from .relying_party import AppServer, RelyingParty
@@ -66,16 +63,9 @@ def chromium():
 
 
 @pytest.fixture(autouse=True)
-def _live_server_hygiene(monkeypatch):
+def _live_server_hygiene(live_server_hygiene):
     """As in tests/e2e/live: no persistent database connections in the server's threads, and
     each test waits for them to finish before the database is flushed."""
-    for alias in connections:
-        monkeypatch.setitem(connections.settings[alias], "CONN_MAX_AGE", 0)
-    yield
-    deadline = time.monotonic() + 2
-    for thread in threading.enumerate():
-        if thread.name.endswith("(process_request_thread)"):
-            thread.join(timeout=max(0, deadline - time.monotonic()))
 
 
 @pytest.fixture

@@ -5,17 +5,13 @@ The issuer is overridden to the live server's URL, so discovery advertises endpo
 tokens carry it as `iss`; clients find every endpoint through discovery, as real ones do.
 """
 
-import threading
-import time
-
 import pytest
-from django.db import connections
 
 from .support import REDIRECT_URI, Browser, http_get, oauth_session, well_known
 
 
 @pytest.fixture(autouse=True)
-def _live_server_hygiene(monkeypatch):
+def _live_server_hygiene(live_server_hygiene):
     """Keep the live server's request threads from outliving a test.
 
     The server answers each HTTP connection in its own thread. With CONN_MAX_AGE such a thread
@@ -25,13 +21,6 @@ def _live_server_hygiene(monkeypatch):
     kept-alive HTTP connections (support.OneShotAdapter), and each test waits for the server's
     request threads to finish.
     """
-    for alias in connections:
-        monkeypatch.setitem(connections.settings[alias], "CONN_MAX_AGE", 0)
-    yield
-    deadline = time.monotonic() + 2
-    for thread in threading.enumerate():
-        if thread.name.endswith("(process_request_thread)"):
-            thread.join(timeout=max(0, deadline - time.monotonic()))
 
 
 @pytest.fixture

@@ -17,14 +17,11 @@ operation, every request with a timeout, the whole test under a pytest timeout; 
 """
 
 import base64
-import threading
-import time
 from datetime import timedelta
 
 import pytest
 import requests
 import schemathesis
-from django.db import connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -55,16 +52,9 @@ CONFIGURATION = "/oauth/register/{client_id}/"
 
 
 @pytest.fixture(autouse=True)
-def _live_server_hygiene(monkeypatch):
+def _live_server_hygiene(live_server_hygiene):
     """As in tests/e2e/live: no persistent database connections in the server's threads, and
     each test waits for them to finish before the database is flushed."""
-    for alias in connections:
-        monkeypatch.setitem(connections.settings[alias], "CONN_MAX_AGE", 0)
-    yield
-    deadline = time.monotonic() + 2
-    for thread in threading.enumerate():
-        if thread.name.endswith("(process_request_thread)"):
-            thread.join(timeout=max(0, deadline - time.monotonic()))
 
 
 def _bearer(url, basic, user, scope):
