@@ -1,14 +1,17 @@
 """The roles and permissions admin, and the user's roles inline (accounts' hook): pages load,
 and a role given or taken on the user's page refuses their earlier tokens."""
 
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
+from django.utils import timezone
 
 from conftest import bearer
 from rbac import flows
 from rbac.admin import RoleAssignmentInline
 from rbac.models import Role
+from sso import revocation
 from sso.models import UserNotBefore
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +89,7 @@ def submitted(page, **changes):
 
 
 @pytest.mark.usefixtures("mfa_not_required")
-def test_the_user_page_shows_and_changes_roles(staff, user, flow):
+def test_the_user_page_shows_and_changes_roles(staff, user, flow, django_capture_on_commit_callbacks):
     from django.contrib import admin
 
     from accounts.models import User
@@ -100,16 +103,21 @@ def test_the_user_page_shows_and_changes_roles(staff, user, flow):
         staff.get(url), **{"role_assignments-TOTAL_FORMS": "1", "role_assignments-0-role": str(auditor.pk)}
     )
     data["role_assignments-0-user"] = [str(user.pk)]
-    response = staff.post(url, data)
+    with django_capture_on_commit_callbacks(execute=True):  # publishes the not-before to Redis, as in production
+        response = staff.post(url, data)
     assert response.status_code == 302, response.context["errors"] if response.context else response.content
     assert list(user.roles.values_list("name", flat=True)) == ["auditor"]
     assert staff.get("/api/me", **bearer(token)).status_code == 401  # the role change refused it
-    UserNotBefore.objects.filter(user=user).delete()
+    earlier = timezone.now() - timedelta(minutes=1)  # undo the bump, in the database and in Redis
+    UserNotBefore.objects.filter(user=user).update(not_before=earlier)
+    revocation.set_not_before(user.pk, earlier)
     token = flow.tokens()["access_token"]
+    assert staff.get("/api/me", **bearer(token)).status_code == 200
     assignment = user.role_assignments.get()
     data = submitted(staff.get(url), **{"role_assignments-0-DELETE": "on"})
     assert data["role_assignments-0-id"] == [str(assignment.pk)]
-    response = staff.post(url, data)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(url, data)
     assert response.status_code == 302
     assert not user.roles.exists()
     assert staff.get("/api/me", **bearer(token)).status_code == 401
