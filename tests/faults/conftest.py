@@ -9,16 +9,12 @@ uses its own users, so that what one test revokes does not change what another s
 
 import http.server
 import json
-import os
 import subprocess
 import sys
 import threading
 import time
-from base64 import urlsafe_b64encode
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from conftest import REQUIRE_SERVICES
 
@@ -62,7 +58,14 @@ class World:
         with self.pg.connect("postgres") as conn:
             conn.execute("CREATE DATABASE identity")
         self.redis.start()
-        self.server = services.Gunicorn(server_environment(self.pg.url("identity"), self.redis.url))
+        env = services.server_environment(
+            self.pg.url("identity"),
+            self.redis.url,
+            DATABASE_STATEMENT_TIMEOUT_MS=str(STATEMENT_TIMEOUT_MS),
+            SSO_REVOCATION_CACHE_SECONDS=str(REVOCATION_WINDOW_SECONDS),
+            BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS=str(BACKCHANNEL_TIMEOUT_SECONDS),
+        )
+        self.server = services.Gunicorn(env)
         options = {"backchannel": {"hanging": self.hanging.url, "good": self.receiver.url}}
         seeded = subprocess.run(  # noqa: S603 (our own interpreter and module)
             [sys.executable, "-m", "tests.faults.seed", json.dumps(options)],
@@ -103,31 +106,6 @@ class World:
                 part.destroy()
         self.hanging.stop()
         self.receiver.stop()
-
-
-def server_environment(database_url, redis_url):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ")
-    return {
-        **{name: os.environ[name] for name in keep if name in os.environ},
-        "PYTHONUNBUFFERED": "1",
-        "DJANGO_SETTINGS_MODULE": "identity.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": urlsafe_b64encode(os.urandom(40)).decode(),
-        "KEY_ENCRYPTION_KEYS": urlsafe_b64encode(os.urandom(32)).decode(),
-        "SIGNING_KEY": pem.decode(),
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        # Plain HTTP on the loopback: the cookies cannot be Secure here.
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "VAR_DIR": str(services.Path(services.tempfile.gettempdir()) / f"identity-faults-var-{os.getpid()}"),
-        "DATABASE_STATEMENT_TIMEOUT_MS": str(STATEMENT_TIMEOUT_MS),
-        "SSO_REVOCATION_CACHE_SECONDS": str(REVOCATION_WINDOW_SECONDS),
-        "BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS": str(BACKCHANNEL_TIMEOUT_SECONDS),
-        "LOG_LEVEL": "WARNING",
-    }
 
 
 # --- Back-channel logout receivers ------------------------------------------------------------

@@ -17,11 +17,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from base64 import urlsafe_b64encode
 from pathlib import Path
 
 import psycopg
 import redis
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 
 def _postgres_bin():
@@ -166,6 +169,31 @@ class PrivateRedis:
     def destroy(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def server_environment(database_url, redis_url, **overrides):
+    """The environment of a production-like server (DEBUG=false, fresh keys) on the private
+    services; `overrides` are further settings (environment variables)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ")
+    return {
+        **{name: os.environ[name] for name in keep if name in os.environ},
+        "PYTHONUNBUFFERED": "1",
+        "DJANGO_SETTINGS_MODULE": "identity.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": urlsafe_b64encode(os.urandom(40)).decode(),
+        "KEY_ENCRYPTION_KEYS": urlsafe_b64encode(os.urandom(32)).decode(),
+        "SIGNING_KEY": pem.decode(),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        # Plain HTTP on the loopback: the cookies cannot be Secure here.
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "VAR_DIR": str(Path(tempfile.gettempdir()) / f"identity-faults-var-{os.getpid()}"),
+        "LOG_LEVEL": "WARNING",
+        **overrides,
+    }
 
 
 class Gunicorn:

@@ -1,0 +1,85 @@
+"""Run in the environment of the server under attack (`python -m tests.security.seed`):
+migrate the private database and make the attack suite's world; print it as JSON on the last
+line of stdout. Add what a new attack needs here, under a name of its own."""
+
+import json
+import time
+
+
+def main():
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    print(json.dumps(world()))
+
+
+def totp_now(device, offset=0):
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
+    totp.time = time.time() + offset
+    return f"{totp.token():0{device.digits}d}"
+
+
+def world():
+    from accounts.mfa import flows as mfa
+    from accounts.models import User
+    from conftest import PASSWORD
+    from oauth.flows import create_client
+    from rbac import flows as rbac
+    from tests.faults.flows import REDIRECT_URI
+
+    rbac.seed_default_roles()
+    users = []
+    for n in range(120):
+        user = User.objects.create_user(f"victim{n}", f"victim{n}@example.com", PASSWORD)
+        users.append(user.username)
+    clients = {}
+
+    def client(name, **options):
+        made, secret = create_client(name=f"Security {name}", **options)
+        uris = list(options.get("redirect_uris", []))
+        clients[name] = {"client_id": made.client_id, "secret": secret, "redirect_uris": uris}
+
+    # A trusted web app (no consent page) and an untrusted one (consent), both confidential.
+    client("web", grant_types=["authorization_code", "refresh_token"], redirect_uris=[REDIRECT_URI], trusted=True)
+    client("other", grant_types=["authorization_code", "refresh_token"], redirect_uris=[REDIRECT_URI], trusted=True)
+    client("consent", grant_types=["authorization_code", "refresh_token"], redirect_uris=[REDIRECT_URI])
+    # A service (client credentials) and a resource server allowed to introspect any token.
+    client("service", grant_types=["client_credentials"])
+    client("introspector", grant_types=["client_credentials"], can_introspect_any=True)
+    # A public single-page app (PKCE, no secret) on a known origin.
+    client(
+        "spa",
+        grant_types=["authorization_code", "refresh_token"],
+        redirect_uris=["http://127.0.0.1:8766/callback"],
+        public=True,
+        trusted=True,
+        allowed_origins=["http://127.0.0.1:8766"],
+    )
+
+    # Two-factor: a user with a confirmed TOTP device; the secret travels to the tests so that
+    # they can compute codes (an attacker does not have it: the tests that play one do not use it).
+    enrolled = User.objects.create_user("mfa-user", "mfa-user@example.com", PASSWORD)
+    device = mfa.start_totp(user=enrolled)
+    codes = mfa.confirm_totp(user=enrolled, code=totp_now(device, -device.step))
+    # A staff member with every permission but no second factor (MFA_REQUIRED=staff by default).
+    User.objects.create_user("staff-no-mfa", "staff@example.com", PASSWORD, is_staff=True, is_superuser=True)
+
+    return {
+        "users": users,
+        "clients": clients,
+        "redirect_uri": REDIRECT_URI,
+        "mfa": {
+            "username": enrolled.username,
+            "recovery_codes": codes,
+            "totp": {"key": device.key, "step": device.step, "t0": device.t0, "digits": device.digits},
+        },
+    }
+
+
+if __name__ == "__main__":
+    main()
