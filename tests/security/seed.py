@@ -61,6 +61,43 @@ def world():
         allowed_origins=["http://127.0.0.1:8766"],
     )
 
+    # The protocol attacks (test_authorization.py ... test_oidc.py): a client with two redirect
+    # URIs (a code is bound to the one it was asked for), one allowed to skip PKCE (a
+    # confidential OpenID Connect client relying on nonce: the downgrade case), one whose tokens
+    # are meant for another API (audience restriction), one that must use HTTP Basic, and a
+    # service limited to one scope.
+    client(
+        "two-uris",
+        grant_types=["authorization_code", "refresh_token"],
+        redirect_uris=[REDIRECT_URI, "http://127.0.0.1:8765/second"],
+        trusted=True,
+    )
+    client(
+        "no-pkce",
+        grant_types=["authorization_code", "refresh_token"],
+        redirect_uris=[REDIRECT_URI],
+        trusted=True,
+        require_pkce=False,
+    )
+    client(
+        "elsewhere",
+        grant_types=["authorization_code", "refresh_token"],
+        redirect_uris=[REDIRECT_URI],
+        trusted=True,
+        audience=["https://elsewhere.example/api"],
+    )
+    client(
+        "basic-only",
+        grant_types=["authorization_code", "client_credentials"],
+        redirect_uris=[REDIRECT_URI],
+        trusted=True,
+        token_endpoint_auth_method="client_secret_basic",
+    )
+    client("read-service", grant_types=["client_credentials"], scopes="read")
+    # Targets of failed client authentications (each client_id has a failure budget per window).
+    for n in range(3):
+        client(f"auth-target-{n}", grant_types=["client_credentials"])
+
     # Two-factor: a user with a confirmed TOTP device; the secret travels to the tests so that
     # they can compute codes (an attacker does not have it: the tests that play one do not use it).
     enrolled = User.objects.create_user("mfa-user", "mfa-user@example.com", PASSWORD)
