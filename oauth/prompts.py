@@ -38,6 +38,10 @@ def needs_login(*, prompt, max_age, auth_time, login_requested_at, now):
         return True
     if login_requested_at is not None and auth_time < login_requested_at:
         return True
+    if max_age == 0:
+        # Core 3.1.2.1 (errata set 2): max_age=0 is prompt=login. Login times are whole
+        # seconds: a login in this very second is "0 seconds ago" and would satisfy it.
+        return True
     return max_age is not None and now - auth_time > max_age
 
 

@@ -33,6 +33,10 @@ def test_max_age_compares_the_session_age():
     assert not needs(max_age=10) and needs(max_age=9) and needs(max_age=0)
 
 
+def test_max_age_zero_is_prompt_login_even_for_a_login_this_second():
+    assert needs(max_age=0, auth_time=NOW)
+
+
 def test_a_requested_login_is_satisfied_only_by_a_later_one():
     assert needs(requested=NOW - 5)
     assert not needs(requested=NOW - 10)
