@@ -3,11 +3,14 @@ changed, token requests by hand, and JWTs taken apart and put back together (for
 Everything goes over HTTP (requests); nothing here imports the server."""
 
 import base64
+import contextlib
 import hashlib
+import http.server
 import itertools
 import json
 import re
 import secrets
+import threading
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -154,3 +157,35 @@ def elsewhere():
     session = requests.Session()
     session.mount("http://", _FromAddress(f"127.0.0.{next(_addresses)}"))
     return session
+
+
+class _Counter(http.server.BaseHTTPRequestHandler):
+    hits = []
+    body = b"{}"
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        self.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def attacker_site():
+    """An attacker's web server on the loopback that records every request it gets."""
+
+    class Handler(_Counter):
+        hits = []
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", Handler
+    finally:
+        server.shutdown()
+        server.server_close()

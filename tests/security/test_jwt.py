@@ -11,9 +11,7 @@ algorithm, `kid`, `crit`, `typ`, `iss`, `aud`, `exp`, `nbf` and `iat` are checke
 import datetime
 import hashlib
 import hmac
-import http.server
 import json
-import threading
 import time
 
 import pytest
@@ -26,7 +24,15 @@ from jwcrypto import jwk
 
 from tests.faults.flows import TIMEOUT, bearer
 
-from .protocol import b64url, compact, me_status, parts, signing_input, tokens_of
+from .protocol import (
+    attacker_site,
+    b64url,
+    compact,
+    me_status,
+    parts,
+    signing_input,
+    tokens_of,
+)
 
 VERIFIERS = ["/api/me", "/oauth/userinfo/"]
 
@@ -147,36 +153,6 @@ def test_a_hostile_kid_is_refused_even_with_a_valid_signature(security, live, ca
     assert response.status_code == 401 or (case == "10 KB" and response.status_code == 431)
 
 
-class _Counter(http.server.BaseHTTPRequestHandler):
-    hits = []
-    body = b"{}"
-
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        self.hits.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def attacker_site():
-    """An attacker's web server on the loopback that records every request it gets."""
-
-    class Handler(_Counter):
-        hits = []
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", Handler
-    server.shutdown()
-    server.server_close()
-
-
 def attacker_key():
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public = jwk.JWK.from_pyca(key.public_key())
@@ -202,24 +178,24 @@ def self_signed(key):
 @pytest.mark.attack("SECURITY.md", "JWTs: jku/x5u/jwk/x5c headers never fetched or trusted")
 @pytest.mark.parametrize("member", ["jwk", "jku", "x5u", "x5c"])
 @pytest.mark.parametrize("kid", ["ours", "the attacker's"])
-def test_a_key_named_by_the_token_itself_is_never_trusted(security, live, attacker_site, member, kid):
+def test_a_key_named_by_the_token_itself_is_never_trusted(security, live, member, kid):
     """Also RFC 8725 3.10, RFC 7515 4.1.2-4.1.6 (a verifier must not trust a key the token brings)."""
     header, claims, _ = live
-    site, handler = attacker_site
-    key, public = attacker_key()
-    handler.body = json.dumps({"keys": [public]}).encode()
-    value = {
-        "jwk": public,
-        "jku": f"{site}/jwks.json",
-        "x5u": f"{site}/cert.pem",
-        "x5c": [self_signed(key)],
-    }[member]
-    forged_header = {**header, member: value, "kid": header["kid"] if kid == "ours" else public["kid"]}
-    forged = rsa_sign(key, forged_header, {**claims, "scope": claims["scope"] + " write"})
-    for path in VERIFIERS:
-        assert status_at(security, path, forged) == 401
-    time.sleep(0.3)
-    assert handler.hits == []
+    with attacker_site() as (site, handler):
+        key, public = attacker_key()
+        handler.body = json.dumps({"keys": [public]}).encode()
+        value = {
+            "jwk": public,
+            "jku": f"{site}/jwks.json",
+            "x5u": f"{site}/cert.pem",
+            "x5c": [self_signed(key)],
+        }[member]
+        forged_header = {**header, member: value, "kid": header["kid"] if kid == "ours" else public["kid"]}
+        forged = rsa_sign(key, forged_header, {**claims, "scope": claims["scope"] + " write"})
+        for path in VERIFIERS:
+            assert status_at(security, path, forged) == 401
+        time.sleep(0.3)
+        assert handler.hits == []
 
 
 @pytest.mark.attack("RFC 8725", "3.1 / RFC 7515 4.1.11 an unknown crit member → 401")

@@ -1,0 +1,219 @@
+"""OpenID Connect flow controls: what the ID token binds (nonce, at_hash, auth_time, azp), the
+prompt and max_age controls, and the response types we refuse."""
+
+import base64
+import hashlib
+import json
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from jwcrypto import jwk, jws
+
+from conftest import PASSWORD
+from tests.faults.flows import REDIRECT_URI, TIMEOUT, bearer
+
+from .protocol import (
+    STATE,
+    attacker_site,
+    authorize_params,
+    code_of,
+    exchange,
+    parts,
+    query_of,
+    tokens_of,
+)
+
+
+def verified_id_token(security, token):
+    """The claims of an ID token, after its signature checks against the published JWKS."""
+    keys = jwk.JWKSet.from_json(requests.get(f"{security.url}/.well-known/jwks.json", timeout=TIMEOUT).text)
+    parsed = jws.JWS()
+    parsed.deserialize(token)
+    header = parsed.jose_header
+    parsed.verify(keys.get_key(header["kid"]), alg="RS256")
+    return header, json.loads(parsed.payload)
+
+
+def half_hash(value):
+    digest = hashlib.sha256(value.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
+
+
+@pytest.mark.attack("OIDC Core", "3.1.3.7 ID token validation: signed RS256 by a published key, iss, aud, exp")
+def test_the_id_token_is_signed_and_addressed_to_its_client(security):
+    """Also OIDC Core 16.14 (signing), 16.3 (the ID token names its issuer and audience)."""
+    tokens, _ = tokens_of(security, "web")
+    header, claims = verified_id_token(security, tokens["id_token"])
+    assert header["alg"] == "RS256" and header.get("typ", "JWT") == "JWT"
+    client_id = security.client("web").client_id
+    assert claims["iss"] == security.url
+    assert claims["aud"] == client_id or claims["aud"] == [client_id]
+    assert claims.get("azp", client_id) == client_id
+    assert claims["iat"] <= time.time() + 5 < claims["exp"]
+
+
+@pytest.mark.attack("OIDC Core", "15.5.2 / 16.11 nonce: the ID token echoes the request's nonce (replay)")
+def test_the_id_token_echoes_the_nonce(security):
+    nonce = "nonce-" + "x" * 30
+    tokens, _ = tokens_of(security, "web", nonce=nonce)
+    assert verified_id_token(security, tokens["id_token"])[1]["nonce"] == nonce
+
+
+@pytest.mark.attack("OIDC Core", "3.1.3.6 / 16.11 at_hash binds the access token to the ID token (substitution)")
+def test_at_hash_binds_the_access_token(security):
+    tokens, _ = tokens_of(security, "web")
+    claims = verified_id_token(security, tokens["id_token"])[1]
+    assert claims["at_hash"] == half_hash(tokens["access_token"])
+    other, _ = tokens_of(security, "web")
+    assert claims["at_hash"] != half_hash(other["access_token"])
+
+
+@pytest.mark.attack("OIDC Core", "5.3.2 the UserInfo sub is the ID token's sub (token substitution)")
+def test_userinfo_names_the_same_subject_as_the_id_token(security):
+    tokens, _ = tokens_of(security, "web")
+    info = requests.get(f"{security.url}/oauth/userinfo/", headers=bearer(tokens["access_token"]), timeout=TIMEOUT)
+    assert info.status_code == 200
+    assert info.json()["sub"] == parts(tokens["id_token"])[1]["sub"]
+
+
+@pytest.mark.attack("OIDC Core", "3.1.2.1 prompt=none without a session → login_required, no page")
+def test_prompt_none_without_a_session_is_login_required(security):
+    """Also SECURITY.md "OIDC flow controls: prompt=none with no session → login_required"."""
+    params, _ = authorize_params(security.client("web").client_id, prompt="none")
+    response = security.anonymous().get("/oauth/authorize/", params=params)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(REDIRECT_URI + "?")
+    query = query_of(response)
+    assert query["error"] == "login_required"
+    assert query["state"] == STATE and query["iss"] == security.url
+    assert "code" not in query
+
+
+@pytest.mark.attack("OIDC Core", "3.1.2.1 prompt=none without consent → consent_required")
+def test_prompt_none_without_consent_is_consent_required(security):
+    params, _ = authorize_params(security.client("consent").client_id, prompt="none")
+    response = security.browser().get("/oauth/authorize/", params=params)
+    assert response.status_code == 302
+    query = query_of(response)
+    assert query["error"] == "consent_required" and "code" not in query
+    assert query["state"] == STATE
+
+
+@pytest.mark.attack("OIDC Core", "3.1.2.1 prompt=none with a session and a trusted client → a code, no page")
+def test_prompt_none_with_a_session_answers_silently(security):
+    params, _ = authorize_params(security.client("web").client_id, prompt="none")
+    response = security.browser().get("/oauth/authorize/", params=params)
+    assert response.status_code == 302
+    assert "code" in query_of(response)
+
+
+@pytest.mark.attack("OIDC Core", "3.1.2.6 prompt=none asking for a second factor → interaction_required")
+def test_prompt_none_asking_for_mfa_of_a_password_session_is_interaction_required(security):
+    params, _ = authorize_params(security.client("web").client_id, prompt="none", acr_values="urn:identity:mfa")
+    response = security.browser().get("/oauth/authorize/", params=params)
+    assert response.status_code == 302
+    query = query_of(response)
+    assert query["error"] == "interaction_required" and "code" not in query
+
+
+def _login_again(security, browser, username, params):
+    """Answer a forced login and follow back to the authorization endpoint: the code."""
+    login = browser.get("/oauth/authorize/", params=params)
+    assert login.status_code == 302 and "/accounts/login/" in login.headers["Location"], login.headers
+    assert "code=" not in login.headers["Location"]
+    done = browser.post(login.headers["Location"], {"username": username, "password": PASSWORD})
+    assert done.status_code == 302, done.text[:500]
+    back = browser.get(done.headers["Location"].replace(security.url, ""))
+    assert back.status_code == 302
+    return query_of(back)["code"]
+
+
+@pytest.mark.attack("OIDC Core", "3.1.2.1 prompt=login / max_age force a fresh login and a new auth_time")
+@pytest.mark.parametrize("control", [{"prompt": "login"}, {"max_age": "1"}], ids=["prompt=login", "max_age"])
+def test_a_forced_login_is_asked_and_moves_auth_time(security, control):
+    """Also SECURITY.md "prompt=login and max_age force a fresh login and a new auth_time",
+    OIDC Core 2 (auth_time REQUIRED when max_age is asked)."""
+    username = security.new_user()
+    browser = security.browser(username)
+    client = security.client("web")
+    first, _ = tokens_of(security, "web", browser=browser, max_age="3600")
+    before = verified_id_token(security, first["id_token"])[1]["auth_time"]
+    time.sleep(2.1)
+    params, verifier = authorize_params(client.client_id, **control)
+    code = _login_again(security, browser, username, params)
+    tokens = exchange(security.url, client, code, verifier).json()
+    after = verified_id_token(security, tokens["id_token"])[1]["auth_time"]
+    assert after > before
+
+
+@pytest.mark.attack("OIDC Core", "3.1.2.1 max_age=0 never reuses the session's login")
+def test_max_age_zero_always_asks_for_a_login(security):
+    browser = security.browser()
+    params, _ = authorize_params(security.client("web").client_id, max_age="0")
+    response = browser.get("/oauth/authorize/", params=params)
+    assert response.status_code == 302
+    assert "/accounts/login/" in response.headers["Location"]
+
+
+def _answer(response):
+    location = urlsplit(response.headers["Location"])
+    answer = parse_qs(location.query)
+    answer.update(parse_qs(location.fragment))
+    return {k: v[0] for k, v in answer.items()}
+
+
+@pytest.mark.attack("SECURITY.md", "OIDC flow controls: only response_type=code")
+@pytest.mark.parametrize(
+    "response_type",
+    ["token", "id_token", "id_token token", "code id_token", "code token", "code id_token token", "none"],
+)
+def test_response_types_other_than_code_are_refused(security, response_type):
+    """Also RFC 9700 2.1.2 (no implicit grant), OIDC Core 3.2 / 3.3 (implicit and hybrid flows
+    put tokens in the front channel)."""
+    params, _ = authorize_params(security.client("web").client_id, response_type=response_type)
+    response = security.browser().get("/oauth/authorize/", params=params)
+    assert response.status_code in (302, 400)
+    if response.status_code == 302:
+        answer = _answer(response)
+        assert answer["error"] in ("unsupported_response_type", "unauthorized_client", "invalid_request")
+        assert not {"code", "access_token", "id_token"} & set(answer)
+
+
+@pytest.mark.attack("OIDC Core", "6.2 / RFC 9101 10.4 request_uri is never fetched (SSRF)")
+def test_a_request_uri_is_not_fetched(security):
+    with attacker_site() as (site, handler):
+        params, _ = authorize_params(security.client("web").client_id, request_uri=f"{site}/request.jwt")
+        response = security.browser().get("/oauth/authorize/", params=params)
+        time.sleep(0.3)
+        assert handler.hits == []
+        assert response.status_code in (302, 400)
+        if response.status_code == 302:
+            answer = _answer(response)
+            assert answer.get("error") in ("request_uri_not_supported", "invalid_request"), answer
+            assert "code" not in answer
+
+
+@pytest.mark.attack("OIDC Core", "6.1 an unsigned request object overriding redirect_uri is not obeyed")
+def test_a_request_object_does_not_override_the_redirect_uri(security):
+    header = base64.urlsafe_b64encode(b'{"alg":"none"}').rstrip(b"=").decode()
+    body = base64.urlsafe_b64encode(json.dumps({"redirect_uri": "https://evil.example/cb"}).encode()).rstrip(b"=")
+    params, _ = authorize_params(security.client("web").client_id, request=f"{header}.{body.decode()}.")
+    response = security.browser().get("/oauth/authorize/", params=params)
+    assert response.status_code in (302, 400)
+    if response.status_code == 302:
+        assert response.headers["Location"].startswith(REDIRECT_URI + "?")
+        assert "evil.example" not in response.headers["Location"]
+
+
+@pytest.mark.attack("OIDC Core", "16.11 an authorization code of one user is not another's session")
+def test_a_code_gives_tokens_for_the_user_who_consented(security):
+    """The code is bound to its user: two users' codes give two different subjects."""
+    client = security.client("web")
+    subjects = set()
+    for _ in range(2):
+        code, verifier, _ = code_of(security.browser(), client.client_id)
+        tokens = exchange(security.url, client, code, verifier).json()
+        subjects.add(parts(tokens["id_token"])[1]["sub"])
+    assert len(subjects) == 2
