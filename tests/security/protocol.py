@@ -16,9 +16,22 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from tests.faults.flows import REDIRECT_URI, TIMEOUT, basic, bearer
+from tests.faults.flows import REDIRECT_URI, TIMEOUT, Browser, basic, bearer
 
 STATE = "st-" + "a" * 20
+
+
+_users = itertools.count()
+
+
+def fresh_user(security):
+    """A user of the protocol attacks' own pool (seed.py) that no other test has touched."""
+    return security.data["protocol_users"][next(_users)]
+
+
+def logged_in(security, username=None):
+    """A logged-in browser of a fresh user of that pool, or of `username`."""
+    return Browser(security.url).login(username or fresh_user(security))
 
 
 def pkce_pair(verifier=None):
@@ -83,7 +96,7 @@ def exchange(base, client, code, verifier, redirect_uri=REDIRECT_URI, **extra):
 
 def tokens_of(security, client_name="web", browser=None, **changes):
     """(tokens, browser) of a full authorization-code flow."""
-    browser = browser or security.browser()
+    browser = browser or logged_in(security)
     client = security.client(client_name)
     code, verifier, params = code_of(browser, client.client_id, **changes)
     response = exchange(security.url, client, code, verifier, params["redirect_uri"])

@@ -94,6 +94,16 @@ def world():
         token_endpoint_auth_method="client_secret_basic",
     )
     client("read-service", grant_types=["client_credentials"], scopes="read")
+    # The protocol attacks' own users (protocol.logged_in): one or more per test, several
+    # hundred tests. One INSERT and one Argon2 hash for all of them (a new user needs none of
+    # the post_save receivers, which follow password changes and disabled accounts).
+    from django.contrib.auth.hashers import make_password
+
+    hashed = make_password(PASSWORD)
+    protocol_users = [f"proto{n}" for n in range(500)]
+    User.objects.bulk_create(
+        User(username=name, email=f"{name}@example.com", password=hashed) for name in protocol_users
+    )
     # Targets of failed client authentications (each client_id has a failure budget per window).
     for n in range(3):
         client(f"auth-target-{n}", grant_types=["client_credentials"])
@@ -108,6 +118,7 @@ def world():
 
     return {
         "users": users,
+        "protocol_users": protocol_users,
         "clients": clients,
         "redirect_uri": REDIRECT_URI,
         "mfa": {

@@ -8,7 +8,7 @@ import requests
 
 from tests.faults.flows import REDIRECT_URI, TIMEOUT
 
-from .protocol import STATE, authorize_params, hidden_inputs, query_of
+from .protocol import STATE, authorize_params, fresh_user, hidden_inputs, logged_in, query_of
 
 # The registered URI is http://127.0.0.1:8765/callback; each of these differs from it.
 REDIRECT_VARIANTS = {
@@ -39,7 +39,7 @@ REDIRECT_VARIANTS = {
 @pytest.mark.parametrize("variant", list(REDIRECT_VARIANTS))
 def test_a_redirect_uri_that_is_not_exactly_registered_gets_the_error_page(security, variant):
     """Also RFC 9700 2.1 and 4.1.3, RFC 6749 3.1.2.2 and 10.6, RFC 6819 4.2.4 / 5.2.3.5."""
-    browser = security.browser()
+    browser = logged_in(security)
     params, _ = authorize_params(security.client("web").client_id, redirect_uri=REDIRECT_VARIANTS[variant])
     response = browser.get("/oauth/authorize/", params=params)
     assert response.status_code == 400, (response.status_code, response.headers.get("Location"))
@@ -50,7 +50,7 @@ def test_a_redirect_uri_that_is_not_exactly_registered_gets_the_error_page(secur
 @pytest.mark.attack("SECURITY.md", "Authorization endpoint: unknown client → error page, never a redirect")
 @pytest.mark.parametrize("client_id", ["no-such-client", "", None])
 def test_an_unknown_or_missing_client_gets_the_error_page(security, client_id):
-    browser = security.browser()
+    browser = logged_in(security)
     params, _ = authorize_params(client_id)
     response = browser.get("/oauth/authorize/", params=params)
     assert response.status_code == 400
@@ -58,11 +58,11 @@ def test_an_unknown_or_missing_client_gets_the_error_page(security, client_id):
 
 
 @pytest.mark.attack("RFC 9700", "4.11.2 authorization server as open redirector")
-@pytest.mark.parametrize("logged_in", [True, False], ids=["session", "anonymous"])
-def test_an_error_with_an_unregistered_redirect_uri_is_never_redirected(security, logged_in):
+@pytest.mark.parametrize("session", [True, False], ids=["session", "anonymous"])
+def test_an_error_with_an_unregistered_redirect_uri_is_never_redirected(security, session):
     """An invalid request (bad scope) with the attacker's redirect_uri: the page, not a redirect
     to the attacker, and no detour through the login page that would redirect afterwards."""
-    browser = security.browser() if logged_in else security.anonymous()
+    browser = logged_in(security) if session else security.anonymous()
     params, _ = authorize_params(
         security.client("web").client_id, redirect_uri="https://evil.example/cb", scope="openid no-such-scope"
     )
@@ -86,7 +86,7 @@ def test_other_errors_redirect_with_error_exact_state_and_iss(security, case):
     changes, error = ERROR_REDIRECTS[case]
     state = "s t+/?=&é%" + STATE
     params, _ = authorize_params(security.client("web").client_id, state=state, **changes)
-    response = security.browser().get("/oauth/authorize/", params=params)
+    response = logged_in(security).get("/oauth/authorize/", params=params)
     assert response.status_code == 302, response.text[:500]
     assert response.headers["Location"].startswith(REDIRECT_URI + "?")
     query = query_of(response)
@@ -100,7 +100,7 @@ def test_other_errors_redirect_with_error_exact_state_and_iss(security, case):
 def test_a_successful_response_names_its_issuer_and_echoes_state(security):
     """Also RFC 6749 10.12 (state binds the response to the user agent's request)."""
     params, _ = authorize_params(security.client("web").client_id)
-    response = security.browser().get("/oauth/authorize/", params=params)
+    response = logged_in(security).get("/oauth/authorize/", params=params)
     query = query_of(response)
     assert set(query) == {"code", "state", "iss"}
     assert query["iss"] == security.url and query["state"] == STATE
@@ -118,7 +118,7 @@ def consent_page(security, browser):
 
 @pytest.mark.attack("RFC 6749", "10.12 CSRF / no silent grant to an untrusted client")
 def test_an_untrusted_client_gets_a_consent_page_and_a_csrf_checked_post_grants(security):
-    browser = security.browser()
+    browser = logged_in(security)
     params, page = consent_page(security, browser)
     assert 'method="post"' in page.text.lower()
     fields = hidden_inputs(page.text)
@@ -138,7 +138,7 @@ def test_an_untrusted_client_gets_a_consent_page_and_a_csrf_checked_post_grants(
 @pytest.mark.parametrize("forgery", ["no csrf token", "wrong csrf token", "cross-site origin"])
 def test_a_forged_consent_post_grants_nothing(security, forgery):
     """Also RFC 6819 4.4.1.8 (CSRF against the authorization endpoint), RFC 9700 4.7."""
-    browser = security.browser()
+    browser = logged_in(security)
     _params, page = consent_page(security, browser)
     fields = {**hidden_inputs(page.text), "allow": "Authorize"}
     headers = {"Referer": page.url}
@@ -155,7 +155,7 @@ def test_a_forged_consent_post_grants_nothing(security, forgery):
 
 @pytest.mark.attack("SECURITY.md", "Authorization endpoint: consent is a POST (a GET never grants)")
 def test_a_consent_answer_in_a_get_query_grants_nothing(security):
-    browser = security.browser()
+    browser = logged_in(security)
     params, page = consent_page(security, browser)
     fields = hidden_inputs(page.text)
     answer = {name: fields[name] for name in ("consent_answer", "csrfmiddlewaretoken")}
@@ -165,7 +165,7 @@ def test_a_consent_answer_in_a_get_query_grants_nothing(security):
 
 
 def _page(security, which):
-    browser = security.browser() if which in ("consent", "error") else security.anonymous()
+    browser = logged_in(security) if which in ("consent", "error") else security.anonymous()
     if which == "login":
         return browser.get("/accounts/login/")
     if which == "consent":
@@ -189,7 +189,7 @@ def test_interactive_pages_refuse_framing_and_leak_no_referrer(security, which):
 @pytest.mark.attack("SECURITY.md", "Authorization endpoint: no CORS on /authorize")
 def test_the_authorization_endpoint_answers_no_cors(security):
     params, _ = authorize_params(security.client("spa").client_id, redirect_uri="http://127.0.0.1:8766/callback")
-    response = security.browser().get("/oauth/authorize/", params=params, headers={"Origin": "http://127.0.0.1:8766"})
+    response = logged_in(security).get("/oauth/authorize/", params=params, headers={"Origin": "http://127.0.0.1:8766"})
     assert response.status_code == 302
     assert not any(name.lower().startswith("access-control-") for name in response.headers)
 
@@ -202,9 +202,9 @@ def test_no_307_after_a_post(security, post):
         params, _ = authorize_params(security.client("web").client_id)
         login = browser.get("/oauth/authorize/", params=params)
         assert login.status_code == 302
-        response = browser.start_login(security.new_user())
+        response = browser.start_login(fresh_user(security))
     elif post == "consent":
-        browser = security.browser()
+        browser = logged_in(security)
         _params, page = consent_page(security, browser)
         response = browser.http.post(
             page.url,
@@ -227,6 +227,6 @@ def test_a_duplicated_authorization_parameter_gets_the_error_page(security, name
     """Which of two values counts is ambiguous: neither is trusted (no redirect at all)."""
     params, _ = authorize_params(security.client("web").client_id)
     query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items()) + f"&{name}={quote(params[name], safe='')}x"
-    response = security.browser().get(f"/oauth/authorize/?{query}")
+    response = logged_in(security).get(f"/oauth/authorize/?{query}")
     assert response.status_code == 400
     assert "Location" not in response.headers

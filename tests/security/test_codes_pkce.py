@@ -6,14 +6,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .protocol import authorize_params, code_of, exchange, json_error, me_status, pkce_pair, query_of
+from .protocol import authorize_params, code_of, exchange, json_error, logged_in, me_status, pkce_pair, query_of
 
 
 def error_redirect(security, client_name, **changes):
     client = security.client(client_name)
     redirect_uri = security.data["clients"][client_name]["redirect_uris"][0]
     params, _ = authorize_params(client.client_id, redirect_uri=redirect_uri, **changes)
-    response = security.browser().get("/oauth/authorize/", params=params)
+    response = logged_in(security).get("/oauth/authorize/", params=params)
     assert response.status_code == 302, response.text[:500]
     return query_of(response)
 
@@ -52,7 +52,7 @@ def test_a_verifier_for_a_code_without_challenge_is_invalid_grant(security):
     authorization request of a client allowed to skip PKCE, then redeems with any verifier."""
     client = security.client("no-pkce")
     code, _verifier, _params = code_of(
-        security.browser(), client.client_id, code_challenge=None, code_challenge_method=None
+        logged_in(security), client.client_id, code_challenge=None, code_challenge_method=None
     )
     response = exchange(security.url, client, code, pkce_pair()[0])
     assert response.status_code == 400
@@ -63,7 +63,7 @@ def test_a_verifier_for_a_code_without_challenge_is_invalid_grant(security):
 @pytest.mark.parametrize("verifier", ["wrong", "missing"])
 def test_a_wrong_or_missing_verifier_is_refused(security, verifier):
     client = security.client("web")
-    code, right, _ = code_of(security.browser(), client.client_id)
+    code, right, _ = code_of(logged_in(security), client.client_id)
     sent = pkce_pair()[0] if verifier == "wrong" else None
     response = exchange(security.url, client, code, sent)
     assert response.status_code == 400
@@ -89,7 +89,7 @@ def test_a_verifier_of_bad_length_or_alphabet_is_refused_even_if_it_matches(secu
     verifier = BAD_VERIFIERS[case]
     _, challenge = pkce_pair(verifier)
     client = security.client("web")
-    code, _, _ = code_of(security.browser(), client.client_id, code_challenge=challenge)
+    code, _, _ = code_of(logged_in(security), client.client_id, code_challenge=challenge)
     response = exchange(security.url, client, code, verifier)
     assert response.status_code == 400
     assert json_error(response) in ("invalid_grant", "invalid_request")
@@ -102,7 +102,7 @@ def test_verifiers_at_both_length_limits_work(security, length):
     verifier = verifier[:length]
     _, challenge = pkce_pair(verifier)
     client = security.client("web")
-    code, _, _ = code_of(security.browser(), client.client_id, code_challenge=challenge)
+    code, _, _ = code_of(logged_in(security), client.client_id, code_challenge=challenge)
     assert exchange(security.url, client, code, verifier).status_code == 200
 
 
@@ -110,7 +110,7 @@ def test_verifiers_at_both_length_limits_work(security, length):
 def test_a_replayed_code_is_refused_and_revokes_what_it_gave(security):
     """Also SECURITY.md "PKCE and codes", RFC 6819 5.1.5.4 / 4.4.1.1, OIDC Core 16.11 (token reuse)."""
     client = security.client("web")
-    code, verifier, _ = code_of(security.browser(), client.client_id)
+    code, verifier, _ = code_of(logged_in(security), client.client_id)
     first = exchange(security.url, client, code, verifier)
     assert first.status_code == 200
     tokens = first.json()
@@ -127,7 +127,7 @@ def test_a_replayed_code_is_refused_and_revokes_what_it_gave(security):
 def test_a_code_redeemed_by_another_client_is_invalid_grant(security):
     """Also RFC 6819 5.2.4.4 (binding of the code to client_id)."""
     web, other = security.client("web"), security.client("other")
-    code, verifier, _ = code_of(security.browser(), web.client_id)
+    code, verifier, _ = code_of(logged_in(security), web.client_id)
     stolen = exchange(security.url, other, code, verifier)
     assert stolen.status_code == 400
     assert json_error(stolen) == "invalid_grant"
@@ -139,7 +139,7 @@ def test_a_code_redeemed_by_another_client_is_invalid_grant(security):
 def test_a_code_redeemed_with_another_redirect_uri_is_refused(security, sent):
     """Also RFC 6819 5.2.4.5; RFC 9700 4.1 (a code leaked through a manipulated redirect)."""
     client = security.client("two-uris")
-    code, verifier, _ = code_of(security.browser(), client.client_id)
+    code, verifier, _ = code_of(logged_in(security), client.client_id)
     redirect_uri = "http://127.0.0.1:8765/second" if sent != "none" else None
     data = {"grant_type": "authorization_code", "code": code, "code_verifier": verifier}
     if redirect_uri:
@@ -153,7 +153,7 @@ def test_a_code_redeemed_with_another_redirect_uri_is_refused(security, sent):
 @pytest.mark.attack("SECURITY.md", "PKCE and codes: codes of at least 128 bits, never repeated")
 def test_codes_are_long_random_and_distinct(security):
     """Also RFC 6749 10.10, RFC 6819 5.1.4.2.2."""
-    browser = security.browser()
+    browser = logged_in(security)
     client_id = security.client("web").client_id
     codes = [code_of(browser, client_id)[0] for _ in range(5)]
     assert len(set(codes)) == 5
@@ -164,7 +164,7 @@ def test_codes_are_long_random_and_distinct(security):
 def test_one_code_redeemed_at_once_ten_times_gives_one_token(security):
     """Also RFC 6749 4.1.2 (single use) under a race."""
     client = security.client("web")
-    code, verifier, _ = code_of(security.browser(), client.client_id)
+    code, verifier, _ = code_of(logged_in(security), client.client_id)
     with ThreadPoolExecutor(10) as pool:
         answers = list(pool.map(lambda _n: exchange(security.url, client, code, verifier), range(10)))
     statuses = sorted(answer.status_code for answer in answers)

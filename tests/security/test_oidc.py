@@ -20,6 +20,8 @@ from .protocol import (
     authorize_params,
     code_of,
     exchange,
+    fresh_user,
+    logged_in,
     parts,
     query_of,
     tokens_of,
@@ -94,7 +96,7 @@ def test_prompt_none_without_a_session_is_login_required(security):
 @pytest.mark.attack("OIDC Core", "3.1.2.1 prompt=none without consent → consent_required")
 def test_prompt_none_without_consent_is_consent_required(security):
     params, _ = authorize_params(security.client("consent").client_id, prompt="none")
-    response = security.browser().get("/oauth/authorize/", params=params)
+    response = logged_in(security).get("/oauth/authorize/", params=params)
     assert response.status_code == 302
     query = query_of(response)
     assert query["error"] == "consent_required" and "code" not in query
@@ -104,7 +106,7 @@ def test_prompt_none_without_consent_is_consent_required(security):
 @pytest.mark.attack("OIDC Core", "3.1.2.1 prompt=none with a session and a trusted client → a code, no page")
 def test_prompt_none_with_a_session_answers_silently(security):
     params, _ = authorize_params(security.client("web").client_id, prompt="none")
-    response = security.browser().get("/oauth/authorize/", params=params)
+    response = logged_in(security).get("/oauth/authorize/", params=params)
     assert response.status_code == 302
     assert "code" in query_of(response)
 
@@ -112,7 +114,7 @@ def test_prompt_none_with_a_session_answers_silently(security):
 @pytest.mark.attack("OIDC Core", "3.1.2.6 prompt=none asking for a second factor → interaction_required")
 def test_prompt_none_asking_for_mfa_of_a_password_session_is_interaction_required(security):
     params, _ = authorize_params(security.client("web").client_id, prompt="none", acr_values="urn:identity:mfa")
-    response = security.browser().get("/oauth/authorize/", params=params)
+    response = logged_in(security).get("/oauth/authorize/", params=params)
     assert response.status_code == 302
     query = query_of(response)
     assert query["error"] == "interaction_required" and "code" not in query
@@ -135,8 +137,8 @@ def _login_again(security, browser, username, params):
 def test_a_forced_login_is_asked_and_moves_auth_time(security, control):
     """Also SECURITY.md "prompt=login and max_age force a fresh login and a new auth_time",
     OIDC Core 2 (auth_time REQUIRED when max_age is asked)."""
-    username = security.new_user()
-    browser = security.browser(username)
+    username = fresh_user(security)
+    browser = logged_in(security, username)
     client = security.client("web")
     first, _ = tokens_of(security, "web", browser=browser, max_age="3600")
     before = verified_id_token(security, first["id_token"])[1]["auth_time"]
@@ -150,7 +152,7 @@ def test_a_forced_login_is_asked_and_moves_auth_time(security, control):
 
 @pytest.mark.attack("OIDC Core", "3.1.2.1 max_age=0 never reuses the session's login")
 def test_max_age_zero_always_asks_for_a_login(security):
-    browser = security.browser()
+    browser = logged_in(security)
     params, _ = authorize_params(security.client("web").client_id, max_age="0")
     response = browser.get("/oauth/authorize/", params=params)
     assert response.status_code == 302
@@ -173,7 +175,7 @@ def test_response_types_other_than_code_are_refused(security, response_type):
     """Also RFC 9700 2.1.2 (no implicit grant), OIDC Core 3.2 / 3.3 (implicit and hybrid flows
     put tokens in the front channel)."""
     params, _ = authorize_params(security.client("web").client_id, response_type=response_type)
-    response = security.browser().get("/oauth/authorize/", params=params)
+    response = logged_in(security).get("/oauth/authorize/", params=params)
     assert response.status_code in (302, 400)
     if response.status_code == 302:
         answer = _answer(response)
@@ -185,7 +187,7 @@ def test_response_types_other_than_code_are_refused(security, response_type):
 def test_a_request_uri_is_not_fetched(security):
     with attacker_site() as (site, handler):
         params, _ = authorize_params(security.client("web").client_id, request_uri=f"{site}/request.jwt")
-        response = security.browser().get("/oauth/authorize/", params=params)
+        response = logged_in(security).get("/oauth/authorize/", params=params)
         time.sleep(0.3)
         assert handler.hits == []
         assert response.status_code in (302, 400)
@@ -200,7 +202,7 @@ def test_a_request_object_does_not_override_the_redirect_uri(security):
     header = base64.urlsafe_b64encode(b'{"alg":"none"}').rstrip(b"=").decode()
     body = base64.urlsafe_b64encode(json.dumps({"redirect_uri": "https://evil.example/cb"}).encode()).rstrip(b"=")
     params, _ = authorize_params(security.client("web").client_id, request=f"{header}.{body.decode()}.")
-    response = security.browser().get("/oauth/authorize/", params=params)
+    response = logged_in(security).get("/oauth/authorize/", params=params)
     assert response.status_code in (302, 400)
     if response.status_code == 302:
         assert response.headers["Location"].startswith(REDIRECT_URI + "?")
@@ -213,7 +215,7 @@ def test_a_code_gives_tokens_for_the_user_who_consented(security):
     client = security.client("web")
     subjects = set()
     for _ in range(2):
-        code, verifier, _ = code_of(security.browser(), client.client_id)
+        code, verifier, _ = code_of(logged_in(security), client.client_id)
         tokens = exchange(security.url, client, code, verifier).json()
         subjects.add(parts(tokens["id_token"])[1]["sub"])
     assert len(subjects) == 2

@@ -12,7 +12,7 @@ import requests
 from conftest import PASSWORD
 from tests.faults.flows import TIMEOUT, basic
 
-from .protocol import code_of, elsewhere, exchange, json_error, parts
+from .protocol import code_of, elsewhere, exchange, fresh_user, json_error, logged_in, parts
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -149,7 +149,7 @@ def test_grants_a_client_may_not_use_are_refused(security, client_name, grant, e
 @pytest.mark.attack("RFC 9700", "2.4 the resource owner password credentials grant MUST NOT be used")
 def test_the_password_grant_is_off(security):
     """Also SECURITY.md "Password grant: only for clients allowed it"."""
-    username = security.new_user()
+    username = fresh_user(security)
     response = security.client("web").post(
         "/oauth/token/", {"grant_type": "password", "username": username, "password": PASSWORD, "scope": "openid"}
     )
@@ -174,7 +174,7 @@ DUPLICABLE = ["grant_type", "scope", "client_id", "client_secret", "code", "redi
 def test_a_duplicated_parameter_is_invalid_request(security, name):
     """Also SECURITY.md "Duplicated parameters → 400 invalid_request" (Django keeps the last)."""
     client = security.client("web")
-    code, verifier, _params = code_of(security.browser(), client.client_id)
+    code, verifier, _params = code_of(logged_in(security), client.client_id)
     data = [
         ("grant_type", "authorization_code"),
         ("code", code),
@@ -234,7 +234,7 @@ def test_client_credentials_get_no_refresh_token_and_a_subject_of_their_own(secu
     _header, claims, _signature = parts(body["access_token"])
     assert claims["sub"] == security.client("service").client_id
     assert not UUID.match(claims["sub"])  # users' subjects are UUIDs
-    user_tokens = security.client("web").tokens(security.browser())
+    user_tokens = security.client("web").tokens(logged_in(security))
     assert UUID.match(parts(user_tokens["access_token"])[1]["sub"])
 
 
@@ -269,7 +269,7 @@ def test_a_basic_only_client_cannot_authenticate_in_the_body(security):
 def test_a_confidential_clients_code_cannot_be_redeemed_without_its_secret(security):
     """Also RFC 6819 5.2.3.1 (a stolen code is useless without the client's secret)."""
     client = security.client("web")
-    code, verifier, _ = code_of(security.browser(), client.client_id)
+    code, verifier, _ = code_of(logged_in(security), client.client_id)
     data = {
         "grant_type": "authorization_code",
         "code": code,
