@@ -94,6 +94,13 @@ def world():
         token_endpoint_auth_method="client_secret_basic",
     )
     client("read-service", grant_types=["client_credentials"], scopes="read")
+    client(
+        "limited-scopes",
+        grant_types=["authorization_code", "refresh_token"],
+        redirect_uris=[REDIRECT_URI],
+        trusted=True,
+        scopes="openid profile",
+    )
     # The protocol attacks' own users (protocol.logged_in): one or more per test, several
     # hundred tests. One INSERT and one Argon2 hash for all of them (a new user needs none of
     # the post_save receivers, which follow password changes and disabled accounts).

@@ -8,7 +8,7 @@ import requests
 
 from tests.faults.flows import REDIRECT_URI, TIMEOUT
 
-from .protocol import STATE, authorize_params, fresh_user, hidden_inputs, logged_in, query_of
+from .protocol import STATE, authorize_params, exchange, fresh_user, hidden_inputs, logged_in, pkce_pair, query_of
 
 # The registered URI is http://127.0.0.1:8765/callback; each of these differs from it.
 REDIRECT_VARIANTS = {
@@ -230,3 +230,47 @@ def test_a_duplicated_authorization_parameter_gets_the_error_page(security, name
     response = logged_in(security).get(f"/oauth/authorize/?{query}")
     assert response.status_code == 400
     assert "Location" not in response.headers
+
+
+@pytest.mark.attack("RFC 6749", "10.6 / 4.1.3 a consent answer with a tampered redirect_uri or client is refused")
+@pytest.mark.parametrize("field", ["redirect_uri", "client_id (unknown)", "code_challenge removed"])
+def test_a_tampered_consent_answer_redirects_nowhere_else(security, field):
+    """The consent form's hidden fields come back from the browser: the server re-validates them
+    (also RFC 6819 5.2.3.5, RFC 9700 4.1, 4.8 for the challenge)."""
+    browser = logged_in(security)
+    _params, page = consent_page(security, browser)
+    fields = {**hidden_inputs(page.text), "allow": "Authorize"}
+    if field == "redirect_uri":
+        fields["redirect_uri"] = "https://evil.example/cb"
+    elif field == "client_id (unknown)":
+        fields["client_id"] = "no-such-client"
+    else:
+        fields["code_challenge"] = fields["code_challenge_method"] = ""
+    answer = browser.http.post(
+        page.url, data=fields, headers={"Referer": page.url}, allow_redirects=False, timeout=TIMEOUT
+    )
+    location = answer.headers.get("Location", "")
+    assert "evil.example" not in location
+    if field == "code_challenge removed":
+        # The consent answer is not re-checked for PKCE, but a code issued without the
+        # challenge its client requires never redeems, with or without a verifier.
+        code = query_of(answer).get("code") if location else None
+        if code is not None:
+            client = security.client("consent")
+            for verifier in (None, pkce_pair()[0]):
+                refused = exchange(security.url, client, code, verifier)
+                assert refused.status_code == 400, refused.text
+                assert "access_token" not in refused.json()
+    else:
+        assert answer.status_code == 400 and not location
+
+
+@pytest.mark.attack("RFC 9700", "2.3 privilege restriction: a client gets no scope beyond its allowed set")
+@pytest.mark.parametrize("asked", ["openid email", "openid profile write", "openid permissions"])
+def test_an_authorization_request_beyond_the_clients_scopes_is_refused(security, asked):
+    """Also RFC 6749 3.3 (the server may refuse a scope), RFC 6819 5.1.5.1."""
+    params, _ = authorize_params(security.client("limited-scopes").client_id, scope=asked)
+    response = logged_in(security).get("/oauth/authorize/", params=params)
+    assert response.status_code == 302
+    query = query_of(response)
+    assert query["error"] == "invalid_scope" and "code" not in query

@@ -2,9 +2,13 @@
 redeemed by the wrong client or for the wrong redirect_uri, and a race to redeem one code."""
 
 import string
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
+
+from tests.faults.flows import TIMEOUT
 
 from .protocol import authorize_params, code_of, exchange, json_error, logged_in, me_status, pkce_pair, query_of
 
@@ -170,3 +174,86 @@ def test_one_code_redeemed_at_once_ten_times_gives_one_token(security):
     statuses = sorted(answer.status_code for answer in answers)
     assert statuses.count(200) == 1 and set(statuses) == {200, 400}, statuses
     assert {answer.json()["error"] for answer in answers if answer.status_code == 400} == {"invalid_grant"}
+
+
+def spa_exchange(security, code, verifier):
+    spa = security.data["clients"]["spa"]
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": spa["redirect_uris"][0],
+        "client_id": spa["client_id"],
+    }
+    if verifier is not None:
+        data["code_verifier"] = verifier
+    return requests.post(f"{security.url}/oauth/token/", data=data, timeout=TIMEOUT)
+
+
+@pytest.mark.attack("RFC 6749", "10.2 client impersonation: a public client's code needs its PKCE verifier")
+@pytest.mark.parametrize("verifier", ["right", "missing", "another"])
+def test_a_public_clients_code_redeems_only_with_its_verifier(security, verifier):
+    """Also RFC 7636 1 (the code interception attack PKCE exists for), RFC 9700 2.1.1."""
+    spa = security.data["clients"]["spa"]
+    code, right, _ = code_of(logged_in(security), spa["client_id"], redirect_uri=spa["redirect_uris"][0])
+    sent = {"right": right, "missing": None, "another": pkce_pair()[0]}[verifier]
+    response = spa_exchange(security, code, sent)
+    if verifier == "right":
+        assert response.status_code == 200
+        assert "access_token" in response.json()
+    else:
+        assert response.status_code == 400
+        assert json_error(response) in ("invalid_grant", "invalid_request")
+
+
+INJECTED_CODES = {
+    "sql": "' OR '1'='1",
+    "long": "c" * 5000,
+    "NUL": "abc\x00def",
+    "unicode": "ｃｏｄｅ",
+    "empty": "",
+}
+
+
+@pytest.mark.attack("RFC 6749", "10.14 code injection: hostile code values are invalid_grant, never a 500")
+@pytest.mark.parametrize("case", list(INJECTED_CODES))
+def test_a_hostile_code_value_is_refused_cleanly(security, case):
+    """Also RFC 6819 4.4.1.3 (online guessing of codes)."""
+    response = exchange(security.url, security.client("web"), INJECTED_CODES[case], pkce_pair()[0])
+    assert response.status_code == 400
+    assert json_error(response) in ("invalid_grant", "invalid_request")
+
+
+@pytest.mark.attack("SECURITY.md", "PKCE and codes: codes live ≤ 60 s")
+def test_a_code_older_than_a_minute_is_refused(security):
+    """Also RFC 6749 4.1.2 (a maximum lifetime of 10 minutes is RECOMMENDED; ours is 60 s).
+    Slow by nature: it waits out the code's lifetime."""
+    client = security.client("web")
+    code, verifier, _ = code_of(logged_in(security), client.client_id)
+    time.sleep(61)
+    response = exchange(security.url, client, code, verifier)
+    assert response.status_code == 400
+    assert json_error(response) == "invalid_grant"
+
+
+@pytest.mark.attack("RFC 9700", "4.3.1 the authorization response is not cached (codes in browser history)")
+def test_the_authorization_response_is_not_cacheable(security):
+    params, _ = authorize_params(security.client("web").client_id)
+    response = logged_in(security).get("/oauth/authorize/", params=params)
+    assert response.status_code == 302
+    cache = response.headers.get("Cache-Control", "")
+    assert "no-store" in cache or ("no-cache" in cache and "private" in cache), cache
+
+
+@pytest.mark.attack("RFC 9700", "2.1.1 the server publishes S256 as its only code_challenge method")
+def test_the_metadata_advertises_only_safe_choices(security):
+    """Also RFC 8414 2, OIDC Discovery 3: no implicit or password grant, code only, RS256 only."""
+    for path in ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"):
+        metadata = requests.get(security.url + path, timeout=TIMEOUT).json()
+        assert metadata["code_challenge_methods_supported"] == ["S256"]
+        assert metadata["response_types_supported"] == ["code"]
+        assert not {"implicit", "password"} & set(metadata.get("grant_types_supported", []))
+        assert metadata["issuer"] == security.url
+        for name in ("id_token_signing_alg_values_supported", "token_endpoint_auth_signing_alg_values_supported"):
+            assert "none" not in metadata.get(name, [])
+        if "id_token_signing_alg_values_supported" in metadata:
+            assert metadata["id_token_signing_alg_values_supported"] == ["RS256"]
