@@ -154,3 +154,10 @@ def no_trace(text):
 
 def form_errors(html):
     return re.findall(r'class="[^"]*error[^"]*"[^>]*>(.*?)<', html, re.S)
+
+
+def new_mfa_user(security):
+    """A seeded TOTP user (username, recovery codes, TOTP key) no other test has touched."""
+    index = getattr(security, "_next_mfa_user", 0)
+    security._next_mfa_user = index + 1
+    return security.data["mfa_users"][index]

@@ -14,6 +14,7 @@ from .surfaces import (
     claims_of,
     cookie_header,
     logged_in,
+    new_mfa_user,
     send_code,
     session_key,
     totp_code,
@@ -95,7 +96,7 @@ def test_an_anonymous_session_key_does_not_survive_login(security):
 
 @pytest.mark.attack("SECURITY.md", SECTION + ": the session key changes again when 2FA completes (no fixation)")
 def test_the_session_key_changes_when_the_second_factor_completes(security):
-    user = security.data["mfa_users"][0]
+    user = new_mfa_user(security)
     browser = at_code_step(security.url, user)
     pending_key = session_key(browser)
     assert pending_key, "the pending login lives in a server-side session"
