@@ -73,7 +73,8 @@ class World:
         env = services.server_environment(
             self.pg.url("identity"),
             self.redis.url,
-            EMAIL_URL=f"filemail://{self.mail_dir}",
+            # django-environ drops the first slash of a filemail path: four make it absolute.
+            EMAIL_URL=f"filemail:///{self.mail_dir}",
             CLIENT_REGISTRATION="token",
             LOGIN_FAILURE_LIMIT=str(LOGIN_FAILURE_LIMIT),
         )

@@ -5,6 +5,8 @@ line of stdout. Add what a new attack needs here, under a name of its own."""
 import json
 import time
 
+POST_LOGOUT_URI = "http://127.0.0.1:8765/logged-out"
+
 
 def main():
     import django
@@ -123,7 +125,10 @@ def world():
     # A staff member with every permission but no second factor (MFA_REQUIRED=staff by default).
     User.objects.create_user("staff-no-mfa", "staff@example.com", PASSWORD, is_staff=True, is_superuser=True)
 
+    surfaces = surfaces_world(users, client)
+
     return {
+        **surfaces,
         "users": users,
         "protocol_users": protocol_users,
         "clients": clients,
@@ -133,6 +138,73 @@ def world():
             "recovery_codes": codes,
             "totp": {"key": device.key, "step": device.step, "t0": device.t0, "digits": device.digits},
         },
+    }
+
+
+def _totp_user(username, *, staff=False):
+    from accounts.mfa import flows as mfa
+    from accounts.models import User
+    from conftest import PASSWORD
+
+    user = User.objects.create_user(username, f"{username}@example.com", PASSWORD, is_staff=staff, is_superuser=staff)
+    device = mfa.start_totp(user=user)
+    codes = mfa.confirm_totp(user=user, code=totp_now(device, -device.step))
+    totp = {"key": device.key, "step": device.step, "t0": device.t0, "digits": device.digits}
+    return {"username": username, "recovery_codes": codes, "totp": totp}
+
+
+def surfaces_world(users, client):
+    """What the account, session and operator attacks need (test_sessions, test_two_factor,
+    test_rbac, test_registration, test_admin…): more users, TOTP users of their own (the
+    per-device delay of one must not slow another test), role holders, a client allowed the
+    RBAC scopes, initial access tokens for client registration."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import User
+    from conftest import PASSWORD
+    from oauth import flows as oauth_flows
+    from oauth.models import InitialAccessToken
+    from rbac import flows as rbac
+    from tests.faults.flows import REDIRECT_URI
+
+    for n in range(60):
+        users.append(User.objects.create_user(f"surf{n}", f"surf{n}@example.com", PASSWORD).username)
+    mfa_users = [_totp_user(f"mfa-surf{n}") for n in range(40)]
+    mfa_staff = _totp_user("mfa-staff", staff=True)
+    client(
+        "rbac",
+        grant_types=["authorization_code", "refresh_token"],
+        redirect_uris=[REDIRECT_URI],
+        trusted=True,
+        scopes="openid profile email roles permissions",
+    )
+    # A client with a registered post-logout redirect URI (RP-initiated logout).
+    client(
+        "logout",
+        grant_types=["authorization_code", "refresh_token"],
+        redirect_uris=[REDIRECT_URI],
+        post_logout_redirect_uris=[POST_LOGOUT_URI],
+        trusted=True,
+    )
+    # An administrator (role admin: roles.manage) who hands out and takes back roles over the API.
+    admin = User.objects.create_user("rbac-admin", "rbac-admin@example.com", PASSWORD)
+    rbac.assign_role(user=admin, role="admin")
+    auditor = User.objects.create_user("rbac-auditor", "rbac-auditor@example.com", PASSWORD)
+    rbac.assign_role(user=auditor, role="auditor")
+    tokens = {}
+    for name, uses in (("many", 200), ("single", 1), ("race", 1), ("expired", 5)):
+        row, token = oauth_flows.issue_initial_access_token(expires_in=timedelta(hours=2), uses=uses, label=name)
+        tokens[name] = token
+        if name == "expired":
+            InitialAccessToken.objects.filter(pk=row.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    return {
+        "mfa_users": mfa_users,
+        "mfa_staff": mfa_staff,
+        "rbac": {"admin": admin.username, "auditor": auditor.username},
+        "initial_tokens": tokens,
+        "post_logout_uri": POST_LOGOUT_URI,
     }
 
 
