@@ -1,5 +1,6 @@
-"""`make bench`: ours, then vanilla django-oauth-toolkit, then node-oidc-provider, one server
-at a time; then the tables, the JSON and the chart (bench/README.md says what and how)."""
+"""`make bench`: ours, then its peers — django-oauth-toolkit tuned (its best documented
+configuration) and as shipped, Authlib + Flask, node-oidc-provider — one server at a time;
+then the tables, the JSON and the chart (bench/README.md says what and how)."""
 
 import json
 import shutil
@@ -19,16 +20,21 @@ from bench.config import (
     RESULTS,
     ROOT,
     SERVER,
+    SKIP_SHIPPED,
     THREADS,
     WARMUP,
     WORKERS,
     WRK_THREADS,
 )
 from bench.systems import measure
+from bench.systems.authlib_flask import AuthlibFlask
 from bench.systems.node import Node
 from bench.systems.ours import Ours
-from bench.systems.vanilla import Vanilla
-from bench.tools import check_services, ensure_wrk, loadavg, log, machine_info, tool_versions
+from bench.systems.vanilla import Vanilla, VanillaTuned
+from bench.tools import check_services, ensure_wrk, loadavg, log, machine_info, openssl_speed, tool_versions
+
+# The peers, in the order they run after ours (the names are their keys in the report).
+PEERS = (("vanilla_tuned", VanillaTuned), ("vanilla", Vanilla), ("authlib", AuthlibFlask), ("node", Node))
 
 
 def main():
@@ -39,7 +45,7 @@ def main():
     timestamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     report = {
         "timestamp": timestamp,
-        "machine": machine_info(),
+        "machine": {**machine_info(), "openssl_speed_rsa2048": openssl_speed()},
         "versions": tool_versions(),
         "parameters": {
             "duration_s": DURATION,
@@ -53,6 +59,7 @@ def main():
             "vanilla_gunicorn_threads": 1,
             "ours_conn_max_age": 600,
             "vanilla_conn_max_age": 0,
+            "vanilla_tuned_conn_max_age": 600,
         },
         "loadavg": {"start": loadavg()},
     }
@@ -61,17 +68,18 @@ def main():
         report["ours"] = measure(Ours(tmp))
         report["scale"] = report["ours"].pop("scale")
         report["loadavg"]["after_ours"] = loadavg()
-        if ONLY_OURS:
-            report["vanilla"] = {"failed": "skipped: BENCH_ONLY_OURS is set"}
-            report["node"] = {"skipped": "BENCH_ONLY_OURS is set"}
-        else:
-            try:
-                report["vanilla"] = measure(Vanilla(tmp))
-            except (RuntimeError, subprocess.SubprocessError, requests.RequestException) as exc:
-                log(f"vanilla baseline failed: {exc}")
-                report["vanilla"] = {"failed": str(exc)[:2000]}
-            report["loadavg"]["after_vanilla"] = loadavg()
-            report["node"] = measure(Node(tmp))
+        for name, system in PEERS:
+            if ONLY_OURS:
+                report[name] = {"skipped": "BENCH_ONLY_OURS is set"}
+            elif name == "vanilla" and SKIP_SHIPPED:
+                report[name] = {"skipped": "BENCH_SKIP_SHIPPED is set"}
+            else:
+                try:
+                    report[name] = measure(system(tmp))
+                except (RuntimeError, subprocess.SubprocessError, requests.RequestException) as exc:
+                    log(f"{name} baseline failed: {exc}")
+                    report[name] = {"failed": str(exc)[:2000]}
+            report["loadavg"][f"after_{name}"] = loadavg()
         report["loadavg"]["end"] = loadavg()
     except BaseException:
         log(f"failed; server logs are kept in {tmp}")

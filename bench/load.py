@@ -15,7 +15,7 @@ import requests
 
 from bench import flows
 from bench.config import BENCH, CONNECTIONS, DURATION, FLOW_THREADS, PY, WARMUP, WRK_THREADS
-from bench.report import fmt_ms
+from bench.report import fmt_cpu, fmt_ms
 from bench.scenarios import BY_KEY, SCENARIOS
 from bench.tools import base_env, bench_json, log, run
 
@@ -155,6 +155,15 @@ def mint_pool(base, paths, *, client, users, scope, target, seconds, threads=8):
     return refresh_tokens, access_tokens
 
 
+def add_cpu(result, cpu_seconds):
+    """CPU ms per request (per flow for the browser flow): the server's process-tree CPU time
+    (master and workers, user + system) while the load ran, over the requests it completed.
+    Unlike req/s it does not depend on how much of the machine others were using."""
+    result["cpu_s"] = round(cpu_seconds, 3)
+    result["cpu_ms"] = round(1000 * cpu_seconds / result["requests"], 3) if result["requests"] else None
+    return result
+
+
 def run_scenarios(server, requests, *, pool_file, flow, tmp, name, duration=DURATION, warmup=WARMUP):
     """Every wrk scenario of `requests`, then the browser flow (`flow`: flow_args(), or None
     to leave it out) last: its logins' password hashes raise the workers' peak RSS, which is
@@ -167,20 +176,29 @@ def run_scenarios(server, requests, *, pool_file, flow, tmp, name, duration=DURA
         if kind == "flow" and flow:
             results["rss_before_logins"] = server.peak_rss_mib()
             log(f"{name}: full browser flow for {duration}s ({FLOW_THREADS} threads)")
+            cpu = server.cpu_seconds()
             results[key] = flow_load(server.base, tmp=tmp, name=name, duration=duration, **flow)
+            add_cpu(results[key], server.cpu_seconds() - cpu)
         elif kind == "pool" and key in requests:
             log(f"{name}: refresh with rotation for up to {duration}s")
+            cpu = server.cpu_seconds()
             results[key] = wrk(server.base, requests[key], duration=duration, pool_file=pool_file)
+            add_cpu(results[key], server.cpu_seconds() - cpu)
         elif kind == "fixed" and key in requests:
             log(f"{name}: {key}: warm-up {warmup}s, then {duration}s")
             if warmup:
                 wrk(server.base, requests[key], duration=warmup)
                 drain(server)
+            cpu = server.cpu_seconds()
             results[key] = wrk(server.base, requests[key], duration=duration)
+            add_cpu(results[key], server.cpu_seconds() - cpu)
         else:
             continue
         r = results[key]
-        log(f"  -> {r['rate']:.1f}/s p50 {fmt_ms(r['p50_ms'])} p99 {fmt_ms(r['p99_ms'])} errors {r['errors']}")
+        log(
+            f"  -> {r['rate']:.1f}/s p50 {fmt_ms(r['p50_ms'])} p99 {fmt_ms(r['p99_ms'])} errors {r['errors']}"
+            f" CPU {fmt_cpu(r.get('cpu_ms'))}/req"
+        )
         if r["errors"] and r.get("error_sample"):
             log(f"     first error: {r['error_sample'][:200]}")
     return results

@@ -13,6 +13,13 @@ def fmt_ms(value):
     return f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
 
 
+def fmt_cpu(value):
+    """CPU ms per request."""
+    if value is None:
+        return "-"
+    return f"{value:.2f} ms" if value < 10 else f"{value:,.0f} ms"
+
+
 def fmt_rate(value):
     if value is None:
         return "-"
@@ -34,59 +41,143 @@ SQL_LEGEND = (
 )
 
 
+# The peers, in the report's order: key, label. "vanilla_tuned" is DOT's best documented
+# configuration, the one the headline ratios use; "vanilla" is DOT as shipped.
+PEERS = (
+    ("vanilla_tuned", "DOT tuned"),
+    ("vanilla", "DOT as shipped"),
+    ("authlib", "Authlib + Flask"),
+    ("node", "node-oidc-provider"),
+)
+PEER_DETAIL = {
+    "vanilla_tuned": "django-oauth-toolkit, best documented configuration (fast CLIENT_SECRET_HASHER, "
+    "CONN_MAX_AGE=600 + CONN_HEALTH_CHECKS, Argon2id at ours' parameters, opaque tokens), 2 sync workers",
+    "vanilla": "django-oauth-toolkit as shipped (PBKDF2 client secrets and passwords, CONN_MAX_AGE=0), 2 sync workers",
+    "authlib": "Authlib AuthorizationServer + Flask, RS256 JWT (RFC 9068), in-memory clients and tokens, "
+    "2 sync workers",
+    "node": "1 process, in-memory adapter, RS256 JWT",
+}
+
+
+def scenarios_of(report, name):
+    return (report.get(name) or {}).get("scenarios", {})
+
+
+def ratio(ours, peer):
+    """ours' rate over the peer's, as text."""
+    if not ours or not peer or not peer.get("rate") or not ours.get("rate"):
+        return "-"
+    value = ours["rate"] / peer["rate"]
+    return f"{value:,.1f}x" if value >= 10 else f"{value:.2f}x"
+
+
 def table(report):
-    ours = report["ours"]["scenarios"]
-    vanilla = report["vanilla"].get("scenarios", {})
+    """Every scenario of ours beside django-oauth-toolkit, tuned (the headline ratio) and as shipped."""
+    ours = scenarios_of(report, "ours")
+    tuned, shipped = scenarios_of(report, "vanilla_tuned"), scenarios_of(report, "vanilla")
     lines = [
-        "| scenario | ours req/s | p50 | p99 | errors | SQL/req | vanilla req/s | ratio ours/vanilla |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| scenario | ours req/s | ours CPU/req | p50 | p99 | errors | SQL/req | DOT tuned req/s | DOT tuned CPU/req "
+        "| **ours/DOT tuned** | DOT as shipped req/s | ours/DOT as shipped |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for key, label in LABELS:
-        o, v = ours.get(key), vanilla.get(key)
+        o = ours.get(key)
         if o is None:
             continue
-        ratio = f"{o['rate'] / v['rate']:,.1f}x" if v and v["rate"] else "-"
-        sql_text = fmt_sql(o, key)
+        t, v = tuned.get(key), shipped.get(key)
         lines.append(
-            f"| {label} | {fmt_rate(o['rate'])} | {fmt_ms(o['p50_ms'])} | {fmt_ms(o['p99_ms'])} | {o['errors']} "
-            f"| {sql_text} | {fmt_rate(v['rate']) if v else 'n/a'} | {ratio} |"
+            f"| {label} | {fmt_rate(o['rate'])} | {fmt_cpu(o.get('cpu_ms'))} | {fmt_ms(o['p50_ms'])} "
+            f"| {fmt_ms(o['p99_ms'])} | {o['errors']} | {fmt_sql(o, key)} "
+            f"| {fmt_rate(t['rate']) if t else 'n/a'} | {fmt_cpu(t.get('cpu_ms')) if t else 'n/a'} | {ratio(o, t)} "
+            f"| {fmt_rate(v['rate']) if v else 'n/a'} | {ratio(o, v)} |"
         )
     return "\n".join(lines)
 
 
-def extra_lines(report):
-    lines = []
-    vanilla = report["vanilla"].get("scenarios", {})
-    if vanilla:
-        lines.append("")
-        lines.append("vanilla django-oauth-toolkit detail:")
-        lines.append("| scenario | req/s | p50 | p99 | errors | SQL/req |")
-        lines.append("| --- | ---: | ---: | ---: | ---: | ---: |")
-        for key, label in LABELS:
-            v = vanilla.get(key)
-            if v:
-                sql = fmt_sql(v, key)
-                lines.append(
-                    f"| {label} | {fmt_rate(v['rate'])} | {fmt_ms(v['p50_ms'])} | {fmt_ms(v['p99_ms'])} "
-                    f"| {v['errors']} | {sql} |"
-                )
-    lines.append("")
-    lines.append(SQL_LEGEND)
-    node = report["node"]
-    lines.append("")
-    if "skipped" in node:
-        lines.append(f"node-oidc-provider: skipped: {node['skipped']}")
-    else:
-        n = node["scenarios"]["client_credentials"]
-        o = report["ours"]["scenarios"]["client_credentials"]
+def peers_table(report):
+    """Client credentials, every system: rate and CPU per token beside ours, and the ratios."""
+    o = scenarios_of(report, "ours").get("client_credentials")
+    lines = [
+        "| client-credentials token | req/s | CPU/req | p50 | p99 | errors | ours/peer (req/s) | peer CPU/ours CPU |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    rows = [("ours", "ours (identity)")] + list(PEERS)
+    for name, label in rows:
+        data = report.get(name) or {}
+        r = data.get("scenarios", {}).get("client_credentials")
+        if r is None:
+            why = data.get("skipped") or data.get("failed") or "not run"
+            lines.append(f"| {label} | {why.splitlines()[0][:80]} | | | | | | |")
+            continue
+        cpu_ratio = "-"
+        if o and o.get("cpu_ms") and r.get("cpu_ms"):
+            cpu_ratio = f"{r['cpu_ms'] / o['cpu_ms']:.2f}x"
         lines.append(
-            f"node-oidc-provider {node['version']} (1 process, in-memory, RS256 JWT) client credentials: "
-            f"{fmt_rate(n['rate'])} req/s, p50 {fmt_ms(n['p50_ms'])}, p99 {fmt_ms(n['p99_ms'])}, "
-            f"errors {n['errors']}; ratio ours/node {o['rate'] / n['rate']:.2f}x"
+            f"| {label} | {fmt_rate(r['rate'])} | {fmt_cpu(r.get('cpu_ms'))} | {fmt_ms(r['p50_ms'])} "
+            f"| {fmt_ms(r['p99_ms'])} | {r['errors']} | {'-' if name == 'ours' else ratio(o, r)} "
+            f"| {'-' if name == 'ours' else cpu_ratio} |"
         )
+    return "\n".join(lines)
+
+
+def headline(report):
+    """One line: ours against each peer's best configuration (DOT tuned, not DOT as shipped)."""
+    ours = scenarios_of(report, "ours")
+    o = ours.get("client_credentials")
+    parts = []
+    for name, label in (("vanilla_tuned", "DOT tuned"), ("authlib", "Authlib + Flask"), ("node", "node-oidc-provider")):
+        r = scenarios_of(report, name).get("client_credentials")
+        if r:
+            parts.append(f"{label} {ratio(o, r)} (CPU/token {fmt_cpu(o.get('cpu_ms'))} vs {fmt_cpu(r.get('cpu_ms'))})")
+    tuned = scenarios_of(report, "vanilla_tuned")
+    others = [f"{label} {ratio(ours.get(key), tuned.get(key))}" for key, label in LABELS if key != "client_credentials"
+              and ours.get(key) and tuned.get(key)]  # fmt: skip
+    if not parts:
+        return "Headline: no peer measured in this run."
+    text = "Headline, ours/peer against each peer's best configuration: client credentials: " + "; ".join(parts)
+    if others:
+        text += ". Against DOT tuned: " + "; ".join(others)
+    return text + "."
+
+
+def extra_lines(report):
+    lines = [""]
+    for name, label in (("vanilla_tuned", "DOT tuned"), ("vanilla", "DOT as shipped")):
+        peer = scenarios_of(report, name)
+        if not peer:
+            continue
+        lines.append(f"{label} detail ({PEER_DETAIL[name]}):")
+        lines.append("| scenario | req/s | CPU/req | p50 | p99 | errors | SQL/req |")
+        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for key, scenario_label in LABELS:
+            v = peer.get(key)
+            if v:
+                lines.append(
+                    f"| {scenario_label} | {fmt_rate(v['rate'])} | {fmt_cpu(v.get('cpu_ms'))} | {fmt_ms(v['p50_ms'])} "
+                    f"| {fmt_ms(v['p99_ms'])} | {v['errors']} | {fmt_sql(v, key)} |"
+                )
+        lines.append("")
+    lines.append(SQL_LEGEND)
+    lines.append(
+        "CPU/req: CPU time (user + system) of the server's whole process tree (gunicorn master and workers, "
+        "or the node process) during the measured run, over the requests it completed (per flow for the "
+        "browser flow); unlike req/s it barely depends on what else runs on the machine."
+    )
     lines.append("")
-    for name in ("ours", "vanilla", "node"):
-        rss = report[name].get("peak_rss_mib")
+    for name, label in PEERS:
+        data = report.get(name) or {}
+        if "skipped" in data:
+            lines.append(f"{label}: skipped: {data['skipped']}")
+        elif "failed" in data:
+            lines.append(f"{label}: failed: {data['failed'].splitlines()[0][:200]}")
+        elif name in ("authlib", "node"):
+            version = data.get("version")
+            if isinstance(version, dict):
+                version = ", ".join(f"{k} {v}" for k, v in version.items())
+            lines.append(f"{label} ({version}): {PEER_DETAIL[name]}")
+    lines.append("")
+    for name in ("ours", "vanilla_tuned", "vanilla", "authlib", "node"):
+        rss = (report.get(name) or {}).get("peak_rss_mib")
         if rss:
             kind = "process" if name == "node" else "worker"
             values = ", ".join(f"{v:.0f} MiB" for v in rss.values())
@@ -95,6 +186,17 @@ def extra_lines(report):
                 values += " (before the browser-flow logins: " + ", ".join(f"{v:.0f}" for v in before.values()) + ")"
             lines.append(f"peak RSS per {kind} (VmHWM), {name}: {values}")
     return "\n".join(lines)
+
+
+def machine_line(report):
+    machine = report["machine"]
+    speed = machine.get("openssl_speed_rsa2048") or {}
+    if "sign_per_s" in speed:
+        rsa = f"openssl speed rsa2048: {speed['sign_per_s']:,.0f} sign/s, {speed['verify_per_s']:,.0f} verify/s"
+        rsa += " (1 core)"
+    else:
+        rsa = f"openssl speed rsa2048: {speed.get('error', 'not measured')}"
+    return f"{machine['nproc']} cores (nproc), {machine['cpu_model']}; {rsa}"
 
 
 def scale_lines(report):
@@ -149,9 +251,15 @@ def chart(report, path):
     except ImportError:
         log("matplotlib missing: no chart (pip install -r requirements/bench.txt)")
         return False
-    systems = [("ours", "ours (identity)", "#1f6feb"), ("vanilla", "vanilla DOT 3.4.1", "#999999")]
-    if "scenarios" in report["node"]:
-        systems.append(("node", "node-oidc-provider (in-memory)", "#2da44e"))
+    systems = [("ours", "ours (identity)", "#1f6feb")]
+    for name, legend, color in (
+        ("vanilla_tuned", "DOT 3.4.1 tuned", "#666666"),
+        ("vanilla", "DOT 3.4.1 as shipped", "#bbbbbb"),
+        ("authlib", "Authlib + Flask (in-memory)", "#bf8700"),
+        ("node", "node-oidc-provider (in-memory)", "#2da44e"),
+    ):
+        if "scenarios" in (report.get(name) or {}):
+            systems.append((name, legend, color))
     labels = [label for key, label in LABELS if key in report["ours"]["scenarios"]]
     keys = [key for key, _ in LABELS if key in report["ours"]["scenarios"]]
     fig, ax = plt.subplots(figsize=(11, 5.5))
@@ -190,7 +298,7 @@ def chart(report, path):
         f"{CONNECTIONS} connections, {serving()}",
         fontsize=9,
     )
-    ax.legend(fontsize=8, loc="upper center", ncol=4)
+    ax.legend(fontsize=8, loc="upper center", ncol=3)
     ax.grid(axis="y", which="both", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -203,27 +311,33 @@ def serving():
         ours = f"granian {WORKERS} WSGI workers x {THREADS} blocking threads"
     else:
         ours = f"{WORKERS} gthread workers x {THREADS} threads" if THREADS > 1 else f"{WORKERS} sync workers"
-    return f"ours {ours}, vanilla {WORKERS} sync workers"
+    return f"ours {ours}, peers {WORKERS} sync workers (node: 1 process)"
 
 
 def add_markdown(report):
     """The tables as the JSON keeps them (and bench/README.md quotes them)."""
+    report["headline"] = headline(report)
     report["table_markdown"] = table(report)
+    report["peers_markdown"] = peers_table(report)
     report["extra"] = extra_lines(report)
     report["scale_markdown"] = scale_lines(report)
 
 
 def console(report):
     """What `make bench` prints at the end: a heading, then the tables of add_markdown()."""
-    machine = report["machine"]
     return "\n".join(
         [
             "",
-            f"identity benchmark {report['timestamp']} — {machine['nproc']} cores ({machine['cpu_model']}); ",
+            f"identity benchmark {report['timestamp']} — {machine_line(report)}",
             f"wrk {CONNECTIONS} connections x {DURATION}s per scenario; {serving()}; "
-            f"load average at start {report['loadavg']['start']} (other jobs on this machine depress the figures)",
+            f"load average at start {report['loadavg']['start']} (other jobs on this machine depress req/s; "
+            "CPU/req and the ratios of one run are what count)",
+            "",
+            report["headline"],
             "",
             report["table_markdown"],
+            "",
+            report["peers_markdown"],
             report["extra"],
             "",
             report["scale_markdown"],

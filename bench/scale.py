@@ -40,9 +40,9 @@ ACCESS_TOKEN_LIFETIME_SECONDS = 900
 
 USERS_SQL = """
 INSERT INTO accounts_user (password, last_login, is_superuser, username, first_name, last_name,
-                           is_staff, is_active, date_joined, subject, email)
+                           is_staff, is_active, date_joined, subject, email{extra_columns})
 SELECT '!', NULL, false, %(prefix)s || 'user-' || g, '', '', false, true, now(),
-       gen_random_uuid()::text, %(prefix)s || 'user-' || g || '@scale.invalid'
+       gen_random_uuid()::text, %(prefix)s || 'user-' || g || '@scale.invalid'{extra_values}
 FROM generate_series(1, %(users)s) AS g
 """
 
@@ -52,7 +52,7 @@ INSERT INTO oauth_client (client_id, redirect_uris, post_logout_redirect_uris, c
                           skip_authorization, created, updated, algorithm, allowed_origins,
                           registration_source, cimd_expires_at, grant_types, allowed_scopes,
                           can_introspect_any, user_id, backchannel_logout_session_required,
-                          backchannel_logout_uri)
+                          backchannel_logout_uri{extra_columns})
 SELECT %(prefix)s || 'client-' || g,
        CASE WHEN g %% 4 = 0 THEN '' ELSE 'https://app' || g || '.scale.invalid/callback' END,
        '', 'confidential',
@@ -60,7 +60,7 @@ SELECT %(prefix)s || 'client-' || g,
        'client_secret_hmac$scale$' || md5(g::text), true, 'Scale client ' || g, false, now(), now(),
        '', '', 'manual', NULL,
        CASE WHEN g %% 4 = 0 THEN 'client_credentials' ELSE 'authorization_code refresh_token' END,
-       '', false, NULL, false, ''
+       '', false, NULL, false, ''{extra_values}
 FROM generate_series(1, %(clients)s) AS g
 """
 
@@ -69,14 +69,14 @@ FROM generate_series(1, %(clients)s) AS g
 ACCESS_TOKENS_SQL = """
 INSERT INTO oauth_accesstoken (token, token_checksum, expires, scope, resource, created, updated,
                                jti, token_family, user_id, application_id, id_token_id,
-                               source_refresh_token_id, sid)
+                               source_refresh_token_id, sid{extra_columns})
 SELECT '', s.checksum, s.expires, 'profile', '[]'::jsonb, s.expires - %(lifetime)s * interval '1 second',
        s.expires - %(lifetime)s * interval '1 second',
        CASE WHEN s.anchor THEN %(prefix)s || 'anchor-' || s.g ELSE substr(s.checksum, 33, 22) END,
        CASE WHEN s.cc THEN NULL ELSE substr(s.checksum, 1, 32)::uuid END,
        CASE WHEN s.cc THEN NULL ELSE %(user0)s + s.user_index END,
        %(client0)s + s.g %% %(clients)s, NULL, NULL,
-       CASE WHEN s.cc THEN '' ELSE %(prefix)s || 'sid-' || s.user_index END
+       CASE WHEN s.cc THEN '' ELSE %(prefix)s || 'sid-' || s.user_index END{extra_values}
 FROM (
     SELECT g, anchor, encode(sha256(convert_to(%(prefix)s || 'at-' || g, 'UTF8')), 'hex') AS checksum,
            g %% 4 = 1 AND NOT anchor AS cc, (g * 7919) %% %(users)s AS user_index,
@@ -93,9 +93,10 @@ FROM (
 
 REFRESH_TOKENS_SQL = """
 INSERT INTO oauth_refreshtoken (token, token_checksum, token_family, resource, created, updated,
-                                revoked, auth_time, access_token_id, application_id, user_id, sid)
+                                revoked, auth_time, access_token_id, application_id, user_id, sid{extra_columns})
 SELECT '', encode(sha256(convert_to(%(prefix)s || 'rt-' || a.id, 'UTF8')), 'hex'),
-       a.token_family, '[]'::jsonb, a.created, a.created, NULL, NULL, a.id, a.application_id, a.user_id, a.sid
+       a.token_family, '[]'::jsonb, a.created, a.created, NULL, NULL, a.id, a.application_id, a.user_id,
+       a.sid{extra_values}
 FROM oauth_accesstoken AS a
 WHERE a.jti LIKE %(anchor_pattern)s
 """
@@ -143,6 +144,41 @@ def _drop_secondary_indexes(cursor, table):
     return rebuild + [definition for _, definition in indexes]
 
 
+# The empty value of each column type that a NOT NULL column without a database default gets
+# when the INSERTs above do not name it (Django keeps defaults in Python, not in the schema):
+# the tables grow fields (profile claims, client metadata) that the scale rows do not need.
+EMPTY_BY_TYPE = {
+    "boolean": "false",
+    "character varying": "''",
+    "text": "''",
+    "jsonb": "'[]'::jsonb",
+    "integer": "0",
+    "bigint": "0",
+    "smallint": "0",
+    "timestamp with time zone": "now()",
+}
+
+
+def _with_unnamed_columns(cursor, table, sql):
+    """`sql` (an INSERT … SELECT with `{extra_columns}` and `{extra_values}` markers) completed with
+    every NOT NULL column of `table` that has no default and that it does not name."""
+    named = set(sql[sql.index("(") + 1 : sql.index(")")].replace("{extra_columns}", "").replace(" ", "").split(","))
+    named = {name.strip() for name in named}
+    cursor.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s"
+        " AND is_nullable = 'NO' AND column_default IS NULL ORDER BY ordinal_position",
+        [table],
+    )
+    extra = [(name, kind) for name, kind in cursor.fetchall() if name not in named and name != "id"]
+    unknown = [f"{name} ({kind})" for name, kind in extra if kind not in EMPTY_BY_TYPE]
+    if unknown:
+        raise RuntimeError(f"{table}: no empty value for NOT NULL column(s) {', '.join(unknown)}")
+    return sql.format(
+        extra_columns="".join(f", {name}" for name, _ in extra),
+        extra_values="".join(f", {EMPTY_BY_TYPE[kind]}" for _, kind in extra),
+    )
+
+
 def seed(dsn, *, users=100_000, clients=10_000, expired=960_000, anchored=20_000, live=20_000):
     """Seed the scale data into the database at `dsn`; returns counts and seconds per step."""
     import psycopg
@@ -175,21 +211,21 @@ def seed(dsn, *, users=100_000, clients=10_000, expired=960_000, anchored=20_000
         # foreign-key triggers, whose deferred checks would otherwise run row by row at COMMIT.
         cursor.execute("SET LOCAL session_replication_role = replica")
         step = time.monotonic()
-        cursor.execute(USERS_SQL, params)
+        cursor.execute(_with_unnamed_columns(cursor, "accounts_user", USERS_SQL), params)
         params["user0"] = _id_range(cursor, "accounts_user", "username", f"{PREFIX}user-%", users)
-        cursor.execute(CLIENTS_SQL, params)
+        cursor.execute(_with_unnamed_columns(cursor, "oauth_client", CLIENTS_SQL), params)
         params["client0"] = _id_range(cursor, "oauth_client", "client_id", f"{PREFIX}client-%", clients)
         seconds["users_and_clients"] = round(time.monotonic() - step, 1)
         step = time.monotonic()
         rebuild = _drop_secondary_indexes(cursor, "oauth_accesstoken")
-        cursor.execute(ACCESS_TOKENS_SQL, params)
+        cursor.execute(_with_unnamed_columns(cursor, "oauth_accesstoken", ACCESS_TOKENS_SQL), params)
         seconds["access_tokens"] = round(time.monotonic() - step, 1)
         step = time.monotonic()
         for statement in rebuild:
             cursor.execute(statement)
         seconds["access_token_indexes"] = round(time.monotonic() - step, 1)
         step = time.monotonic()
-        cursor.execute(REFRESH_TOKENS_SQL, params)
+        cursor.execute(_with_unnamed_columns(cursor, "oauth_refreshtoken", REFRESH_TOKENS_SQL), params)
         refresh_tokens = cursor.rowcount
         seconds["refresh_tokens"] = round(time.monotonic() - step, 1)
     step = time.monotonic()

@@ -13,6 +13,44 @@ import requests
 
 from bench.config import GRANIAN, GUNICORN, WORKERS
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def children(pid):
+    """The live children of `pid` (every thread's), from /proc."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def process_cpu_ticks(pid):
+    """utime + stime + cutime + cstime of one process (/proc/<pid>/stat; cutime and cstime hold
+    the children it has reaped, so a worker that exited still counts), or 0 if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": fields from state (3) on
+    return sum(int(fields[i]) for i in (11, 12, 13, 14))  # stat fields 14-17
+
+
+def tree_cpu_seconds(pid):
+    """CPU seconds (user + system) of a process and all its live descendants, plus whatever
+    the reaped ones used: gunicorn's master and workers together, or one node process."""
+    ticks, todo, seen = 0, [pid], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        ticks += process_cpu_ticks(current)
+        todo += children(current)
+    return ticks / CLOCK_TICKS
+
 
 class Server:
     def __init__(self, name, cmd, *, cwd, env, port, ready_path, log_path):
@@ -52,6 +90,10 @@ class Server:
         except OSError:
             children = []
         return [int(c) for c in children] or [pid]
+
+    def cpu_seconds(self):
+        """CPU seconds the server (master and workers) has used since it started."""
+        return tree_cpu_seconds(self.process.pid)
 
     def peak_rss_mib(self):
         peaks = {}

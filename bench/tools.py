@@ -71,6 +71,31 @@ def machine_info():
     }
 
 
+def parse_openssl_speed(output):
+    """`openssl speed rsa2048`'s result line: {"sign_per_s", "verify_per_s"} (OpenSSL 1.1 and 3)."""
+    for line in output.splitlines():
+        parts = line.split()
+        if parts[:3] == ["rsa", "2048", "bits"] and len(parts) >= 7:
+            return {"sign_per_s": float(parts[5]), "verify_per_s": float(parts[6])}
+    return None
+
+
+def openssl_speed():
+    """RSA-2048 sign/verify per second on one core (`openssl speed -seconds 1 rsa2048`): the
+    machine's speed at the operation every RS256 token costs, for reading figures across runs."""
+    try:
+        result = subprocess.run(
+            ["openssl", "speed", "-seconds", "1", "rsa2048"], capture_output=True, text=True, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return {"error": str(exc)}
+    parsed = parse_openssl_speed(result.stdout)
+    if parsed is None:
+        return {"error": (result.stderr or result.stdout)[-300:]}
+    version = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.strip()
+    return {**parsed, "openssl": version}
+
+
 def loadavg():
     try:
         return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
@@ -82,7 +107,8 @@ def tool_versions():
     from importlib.metadata import PackageNotFoundError, version
 
     versions = {}
-    for package in ("Django", "django-oauth-toolkit", "oauthlib", "jwcrypto", "gunicorn", "psycopg"):
+    packages = ("Django", "django-oauth-toolkit", "oauthlib", "jwcrypto", "gunicorn", "psycopg", "Authlib", "Flask")
+    for package in packages:
         try:
             versions[package] = version(package)
         except PackageNotFoundError:

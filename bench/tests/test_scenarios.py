@@ -129,34 +129,43 @@ def result(rate, p50, p99, errors=0, sql=None, sql_data=None):
     return {"rate": rate, "p50_ms": p50, "p99_ms": p99, "errors": errors, "sql": sql, "sql_data": sql_data}
 
 
-def test_the_table_has_a_row_per_scenario_of_ours_with_vanillas_rate_and_the_ratio():
+def test_the_table_has_a_row_per_scenario_of_ours_with_dot_tuned_and_as_shipped_and_the_ratios():
     data = {
         "ours": {
             "scenarios": {
-                "client_credentials": result(251.4, 63.0, 78.1, sql=2, sql_data=2),
+                "client_credentials": {**result(251.4, 63.0, 78.1, sql=2, sql_data=2), "cpu_ms": 2.71},
                 "flow": result(19.4, 813, 1250.0, sql=28, sql_data=20),
                 "jwks": result(1626.2, 9.66, 11.94, sql=0, sql_data=0),
             }
         },
+        "vanilla_tuned": {"scenarios": {"client_credentials": {**result(240.0, 60, 80), "cpu_ms": 2.6}}},
         "vanilla": {"scenarios": {"client_credentials": result(3.0, 4960, 5160), "flow": result(1.5, 9180, 11190)}},
     }
     assert report.table(data).splitlines() == [
-        "| scenario | ours req/s | p50 | p99 | errors | SQL/req | vanilla req/s | ratio ours/vanilla |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        "| client-credentials token | 251 | 63.0 ms | 78.1 ms | 0 | 2 (2) | 3.0 | 83.8x |",
-        "| full browser flow (flows/s) | 19.4 | 813 ms | 1.25 s | 0 | 28 (20)/flow | 1.5 | 12.9x |",
-        "| JWKS | 1,626 | 9.7 ms | 11.9 ms | 0 | 0 (0) | n/a | - |",
+        "| scenario | ours req/s | ours CPU/req | p50 | p99 | errors | SQL/req | DOT tuned req/s | DOT tuned CPU/req "
+        "| **ours/DOT tuned** | DOT as shipped req/s | ours/DOT as shipped |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| client-credentials token | 251 | 2.71 ms | 63.0 ms | 78.1 ms | 0 | 2 (2) | 240 | 2.60 ms | 1.05x "
+        "| 3.0 | 83.8x |",
+        "| full browser flow (flows/s) | 19.4 | - | 813 ms | 1.25 s | 0 | 28 (20)/flow | n/a | n/a | - | 1.5 | 12.9x |",
+        "| JWKS | 1,626 | - | 9.7 ms | 11.9 ms | 0 | 0 (0) | n/a | n/a | - | n/a | - |",
     ]
 
 
 def test_a_skipped_baseline_is_said_so():
     data = {
         "ours": {"scenarios": {"client_credentials": result(100, 1, 2)}, "peak_rss_mib": {"1": 106.2, "2": 105.7}},
-        "vanilla": {"failed": "skipped: BENCH_ONLY_OURS is set"},
+        "vanilla_tuned": {"skipped": "BENCH_ONLY_OURS is set"},
+        "vanilla": {"skipped": "BENCH_ONLY_OURS is set"},
+        "authlib": {"failed": "authlib did not start; log:\nTraceback"},
         "node": {"skipped": "BENCH_ONLY_OURS is set"},
     }
     lines = report.extra_lines(data).splitlines()
     assert "node-oidc-provider: skipped: BENCH_ONLY_OURS is set" in lines
+    assert "DOT tuned: skipped: BENCH_ONLY_OURS is set" in lines
+    assert "Authlib + Flask: failed: authlib did not start; log:" in lines
+    assert not any("detail" in line for line in lines)
     assert "peak RSS per worker (VmHWM), ours: 106 MiB, 106 MiB" in lines
     assert not any("vanilla" in line for line in lines)
+    assert report.headline(data) == "Headline: no peer measured in this run."
     assert report.scale_lines({"scale": {"skipped": "BENCH_SCALE=0"}}) == "scale pass: BENCH_SCALE=0"

@@ -55,15 +55,25 @@ def main():
 
     now = timezone.now()
     with transaction.atomic(), open(spec["pool_file"], "w") as pool:
-        for i in range(spec["pool_size"]):
-            user = users[i % len(users)]
-            access = AccessToken.objects.create(
-                user=user, application=web, token=generate_token(), expires=now + timedelta(hours=10), scope="read"
+        for start in range(0, spec["pool_size"], 1000):
+            batch = range(start, min(start + 1000, spec["pool_size"]))
+            access = AccessToken.objects.bulk_create(
+                AccessToken(
+                    user=users[i % len(users)],
+                    application=web,
+                    token=generate_token(),
+                    expires=now + timedelta(hours=10),
+                    scope="read",
+                )
+                for i in batch
             )
-            refresh = RefreshToken.objects.create(
-                user=user, application=web, token=generate_token(), access_token=access, token_family=uuid.uuid4()
+            refresh = RefreshToken.objects.bulk_create(
+                RefreshToken(
+                    user=a.user, application=web, token=generate_token(), access_token=a, token_family=uuid.uuid4()
+                )
+                for a in access
             )
-            pool.write(refresh.token + "\n")
+            pool.writelines(r.token + "\n" for r in refresh)
 
     with open(sys.argv[2], "w") as file:
         json.dump(
