@@ -2,10 +2,11 @@
 endpoints; the inner layers' hooks called as Django calls them."""
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.http import HttpResponse, JsonResponse
 from django.template import engines
 from django.template.response import TemplateResponse
-from django.test import Client
+from django.test import AsyncClient, Client
 from django.urls import path
 
 from core.middleware import protocol_endpoint
@@ -144,3 +145,12 @@ def test_a_view_hook_that_answers_stops_the_view(settings):
     assert response.status_code == 403
     assert CALLS == ["outer:call", "refuses:call", "inner:call", "outer:view"]
     assert Client().get("/protocol").status_code == 200
+
+
+def test_asgi_runs_the_same_stacks():
+    get = async_to_sync(AsyncClient().get)
+    assert get("/page").content == b"page"
+    assert CALLS == ["outer:call", "inner:call", "outer:view", "inner:view"]
+    CALLS.clear()
+    assert get("/protocol").json() == {"ok": True}
+    assert CALLS == []
