@@ -57,3 +57,35 @@ def check_email_settings(app_configs, **kwargs):
             )
         )
     return problems
+
+
+# What the admin (admin.E408-E410), django-axes (axes.W002) and the deploy checks (security.W002,
+# W003) look for in MIDDLEWARE, which they cannot find since it moved to BROWSER_MIDDLEWARE
+# (core.middleware.BrowserMiddleware): their checks are silenced in settings, and this one asks
+# the same of the browser's list.
+SESSIONS = "django.contrib.sessions.middleware.SessionMiddleware"
+AUTHENTICATION = "django.contrib.auth.middleware.AuthenticationMiddleware"
+AXES = "axes.middleware.AxesMiddleware"
+BROWSER_NEEDS = (
+    SESSIONS,
+    "django.middleware.csrf.CsrfViewMiddleware",
+    AUTHENTICATION,
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    AXES,
+)
+
+
+@register()
+def check_browser_middleware(app_configs, **kwargs):
+    browser = list(getattr(settings, "BROWSER_MIDDLEWARE", settings.MIDDLEWARE))
+    if all(name in browser for name in BROWSER_NEEDS):
+        if browser.index(SESSIONS) < browser.index(AUTHENTICATION) and browser[-1] == AXES:
+            return []
+    return [
+        Error(
+            f"BROWSER_MIDDLEWARE must list {', '.join(BROWSER_NEEDS)}; sessions before authentication "
+            "(it reads the session), axes last (as django-axes asks).",
+            id="accounts.E004",
+        )
+    ]

@@ -109,6 +109,8 @@ INSTALLED_APPS = [
     "wellknown",
 ]
 
+# Two lists (core/middleware.py says why, docs/middleware.md shows both). MIDDLEWARE runs on
+# every request: what every answer needs, protocol endpoints and JSON APIs included.
 MIDDLEWARE = [
     # First, as django-cors-headers asks: it answers preflights before anything else runs, and
     # adds its headers to every answer of the CORS endpoints, errors included (oauth/cors.py).
@@ -117,14 +119,19 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Below WhiteNoise (static files keep their own caching): no-store unless a view says more.
     "core.middleware.no_store_by_default",
+    "django.middleware.common.CommonMiddleware",
+    # Gives audit events recorded during a request its client IP, user agent and user.
+    "audit.middleware.RequestContextMiddleware",
+    # Last: BROWSER_MIDDLEWARE around every view but those marked core.middleware.protocol_endpoint.
+    "core.middleware.BrowserMiddleware",
+]
+# The browser's middleware, in this order, for every page and every view that may read a cookie.
+BROWSER_MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "sso.middleware.SSOSessionMiddleware",
-    # Gives audit events recorded during a request its client IP, user agent and user.
-    "audit.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a refused login into the lockout page, which then
@@ -512,7 +519,18 @@ CLIENT_REGISTRATION_SCOPES = env("CLIENT_REGISTRATION_SCOPES", default="openid p
 # DOT's deploy checks judge settings alone; these two are decided per client instead:
 # W002 the password grant (opt-in per client, oauth.validators.Validator.validate_grant_type),
 # W008 http redirect URIs (loopback only, oauth.models.redirect_uri_problem).
-SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W002", "oauth2_provider.W008"]
+# admin.E408-E410, axes.W002 and security.W002/W003 (X-Frame-Options, CSRF) look for their
+# middleware in MIDDLEWARE, not BROWSER_MIDDLEWARE where it is: accounts.E004 checks there.
+SILENCED_SYSTEM_CHECKS = [
+    "oauth2_provider.W002",
+    "oauth2_provider.W008",
+    "admin.E408",
+    "admin.E409",
+    "admin.E410",
+    "axes.W002",
+    "security.W002",
+    "security.W003",
+]
 
 # --- Audit log ----------------------------------------------------------------------------
 # Security events are kept this many days, then `manage.py purge_expired` deletes them (0: kept).

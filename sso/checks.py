@@ -24,13 +24,16 @@ def check_sso_settings(app_configs, **kwargs):
                 id="sso.E002",
             )
         )
-    middleware = list(settings.MIDDLEWARE)
+    # The browser's own list (core.middleware.BrowserMiddleware), where there is one.
+    middleware = list(getattr(settings, "BROWSER_MIDDLEWARE", settings.MIDDLEWARE))
     misplaced = MIDDLEWARE not in middleware or (
         AUTHENTICATION_MIDDLEWARE in middleware
         and middleware.index(MIDDLEWARE) < middleware.index(AUTHENTICATION_MIDDLEWARE)
     )
     if misplaced:
-        problems.append(Error(f"{MIDDLEWARE} must be in MIDDLEWARE, after {AUTHENTICATION_MIDDLEWARE}.", id="sso.E003"))
+        problems.append(
+            Error(f"{MIDDLEWARE} must be in BROWSER_MIDDLEWARE, after {AUTHENTICATION_MIDDLEWARE}.", id="sso.E003")
+        )
     options = settings.CACHES.get("default", {}).get("OPTIONS", {})
     if options.get("IGNORE_EXCEPTIONS"):
         problems.append(

@@ -26,9 +26,10 @@ def test_bad_settings_are_errors(settings, name, value, expected):
 
 
 def test_the_middleware_must_follow_authentication(settings):
-    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "sso.middleware.SSOSessionMiddleware"]
+    browser = [m for m in settings.BROWSER_MIDDLEWARE if m != "sso.middleware.SSOSessionMiddleware"]
+    settings.BROWSER_MIDDLEWARE = browser
     assert "sso.E003" in ids()
-    settings.MIDDLEWARE = ["sso.middleware.SSOSessionMiddleware", *settings.MIDDLEWARE]
+    settings.BROWSER_MIDDLEWARE = ["sso.middleware.SSOSessionMiddleware", *browser]
     assert "sso.E003" in ids()
 
 
