@@ -35,7 +35,7 @@ def test_a_hit_costs_no_query_and_hands_out_a_private_copy(service, django_asser
     first = client_cache.get(client.client_id)
     with django_assert_num_queries(0):
         second = client_cache.get(client.client_id)
-    assert first.pk == second.pk == client.pk and first is not second
+    assert first.pk == second.pk == client.pk and first is not second and first._state is not second._state
     second.name = "changed by one request"
     assert client_cache.get(client.client_id).name == client.name
 
