@@ -6,7 +6,7 @@ import time
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 
 from conftest import require_redis
 from oauth import client_cache, flows
@@ -189,3 +189,17 @@ def test_the_bounds_are_checked(settings, ttl, check, ok):
     settings.OAUTH_CLIENT_CACHE_SECONDS = ttl
     settings.OAUTH_CLIENT_CACHE_CHECK_SECONDS = check
     assert [e.id for e in client_cache_check(None)] == ([] if ok else ["oauth.E007"])
+
+
+def test_a_redis_that_cannot_be_read_means_ask_the_database(service, redis, settings, caplog):
+    """Redis unreachable (a refused connection, not a mock): the generation cannot be read, so
+    the process forgets its clients and reads the row, and says so in the log."""
+    settings.OAUTH_CLIENT_CACHE_CHECK_SECONDS = 0
+    client, _ = service
+    client_cache.get(client.client_id)
+    assert client_reads(lambda: client_cache.get(client.client_id)) == []
+    unreachable = {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/8"}
+    with override_settings(CACHES={"default": unreachable}):
+        assert len(client_reads(lambda: client_cache.get(client.client_id))) == 1
+        assert len(client_reads(lambda: client_cache.get(client.client_id))) == 1
+    assert "Client cache: Redis read failed" in caplog.text
