@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.db import connection, connections
 from django.test import Client as BrowserClient
 
-from oauth import client_throttle, keys, pkce, tokens
+from oauth import client_cache, client_throttle, keys, pkce, tokens
 from oauth.flows import create_client
 from sso import revocation
 
@@ -115,10 +115,12 @@ def _fast_hashers_and_clean_cache(settings):
     cache.clear()
     client_throttle.reset()
     revocation.forget_seen_revocations()  # the cache was emptied on purpose, not rolled back
+    client_cache.clear()  # a rolled-back client row sends no post_delete
     yield
     cache.clear()
     client_throttle.reset()
     revocation.forget_seen_revocations()
+    client_cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -460,6 +460,12 @@ OAUTH_EXPLICIT_SCOPES = {"permissions", "mfa"}
 # unless the operator turns it on (then only for clients whose grant_types list `password`;
 # oauth.W002 warns while any does). Off, it is unsupported_grant_type and out of discovery.
 OAUTH_PASSWORD_GRANT_ENABLED = env.bool("OAUTH_PASSWORD_GRANT_ENABLED", default=False)
+# Clients cached per process (oauth/client_cache.py): an entry lives this long (0: no cache), and
+# each process asks Redis whether a client changed at most this often. A changed or deleted
+# client is refused in every process within the check interval (Redis up), at worst within the
+# TTL (a failed Redis write, or several processes without Redis).
+OAUTH_CLIENT_CACHE_SECONDS = env.int("OAUTH_CLIENT_CACHE_SECONDS", default=10)
+OAUTH_CLIENT_CACHE_CHECK_SECONDS = env.float("OAUTH_CLIENT_CACHE_CHECK_SECONDS", default=1.0)
 OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "oauth.validators.Validator",
     "ACCESS_TOKEN_GENERATOR": "oauth.tokens.signed_access_token",

@@ -15,7 +15,7 @@ class OAuthConfig(AppConfig):
         from sso import session_apps
         from sso.signals import sessions_ended
 
-        from . import checks, connected_apps, cors, display, openapi, purge, receivers  # noqa: F401  (checks and openapi's extension register themselves)
+        from . import checks, client_cache, connected_apps, cors, display, openapi, purge, receivers  # noqa: F401  (checks and openapi's extension register themselves)
         from .models import AccessToken, Client
 
         login_context.register(display.login_context)
@@ -27,6 +27,9 @@ class OAuthConfig(AppConfig):
         )
         post_save.connect(receivers.record_client_saved, sender=Client, dispatch_uid="oauth.audit_client_saved")
         post_delete.connect(receivers.record_client_deleted, sender=Client, dispatch_uid="oauth.audit_client_deleted")
+        # Every process forgets its cached clients when one changes (oauth.client_cache).
+        post_save.connect(client_cache.client_changed, sender=Client, dispatch_uid="oauth.client_cache_saved")
+        post_delete.connect(client_cache.client_changed, sender=Client, dispatch_uid="oauth.client_cache_deleted")
         check_request_enabled.connect(cors.allow_registered_origin, dispatch_uid="oauth.cors.allow_registered_origin")
         purgers.register("oauth.grants", purge.purge_grants)
         purgers.register("oauth.tokens", purge.purge_tokens)

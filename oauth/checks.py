@@ -51,6 +51,23 @@ def signing_key_rotation_check(app_configs, **kwargs):
 
 
 @register()
+def client_cache_check(app_configs, **kwargs):
+    # The TTL is the worst-case delay before a changed client is refused by another process
+    # (oauth.client_cache): keep it short. Asking Redis less often than that would be pointless.
+    ttl, check = settings.OAUTH_CLIENT_CACHE_SECONDS, settings.OAUTH_CLIENT_CACHE_CHECK_SECONDS
+    if not 0 <= ttl <= 300 or check < 0 or (ttl and check > ttl):
+        return [
+            Error(
+                "OAUTH_CLIENT_CACHE_SECONDS must be between 0 and 300, and OAUTH_CLIENT_CACHE_CHECK_SECONDS "
+                "between 0 and OAUTH_CLIENT_CACHE_SECONDS (when the cache is on): they bound how long a "
+                "changed or deleted client may still be accepted.",
+                id="oauth.E007",
+            )
+        ]
+    return []
+
+
+@register()
 def client_secret_hasher_check(app_configs, **kwargs):
     # The client-secret hash is fast by design: as the first PASSWORD_HASHERS entry it would
     # hash every user's password, which must stay slow (Argon2).

@@ -36,7 +36,7 @@ from audit import events
 from rbac.claims import CLAIM_SCOPES as RBAC_CLAIM_SCOPES
 from sso import revocation
 
-from . import context
+from . import client_cache, context
 from .claims import (
     AMR_PASSWORD,
     AMR_PASSWORD_OTP,
@@ -47,7 +47,7 @@ from .claims import (
 )
 from .grants import AuthorizationCodes
 from .jws import ID_TOKEN_TYPE, sign
-from .models import AccessToken, IDToken, RefreshToken, client_auth_method_allowed, token_checksum
+from .models import AccessToken, Client, IDToken, RefreshToken, client_auth_method_allowed, token_checksum
 from .protocol import SINGLE_WRITE_GRANTS
 from .rotation import RefreshTokenRotation
 from .tokens import rbac_claims_of
@@ -96,7 +96,20 @@ class Validator(AuthorizationCodes, RefreshTokenRotation, OAuth2Validator):
         # contains one: such a request names no client (invalid_client).
         if isinstance(client_id, str) and "\x00" in client_id:
             return None
-        return super()._load_application(client_id, request)
+        if oauth2_settings.CIMD_ENABLED:  # off here; DOT may fetch and store a client then
+            return super()._load_application(client_id, request)
+        # The client of this request, once loaded (DOT's own reuse; is_usable is always True
+        # for our clients), else the per-process cache (oauth.client_cache: no SELECT on a
+        # hit; a changed or deleted client is forgotten within its documented bound).
+        current = request.client
+        if isinstance(current, Client) and current.client_id == client_id and current.is_usable(request):
+            return current
+        client = client_cache.get(client_id)
+        if client is None or not client.is_usable(request):
+            request.client = None
+            return None
+        request.client = client
+        return client
 
     def is_pkce_required(self, client_id, request):
         # Per client (DOT's setting would hold for all): oauthlib asks after it loaded the

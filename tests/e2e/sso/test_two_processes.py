@@ -128,3 +128,41 @@ def test_a_global_logout_through_one_process_is_honoured_by_the_other_at_once(se
         timeout=10,
     )
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+
+
+def client_credentials_status(url, auth):
+    response = requests.post(f"{url}/oauth/token/", data={"grant_type": "client_credentials"}, auth=auth, timeout=10)
+    return response.status_code
+
+
+def refused_within(url, auth, seconds):
+    """Seconds until `url` refuses `auth` (401), polling; fails after `seconds`."""
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        if client_credentials_status(url, auth) == 401:
+            return time.monotonic() - start
+        time.sleep(0.05)
+    raise AssertionError(f"{url} still accepts the client after {seconds} s")
+
+
+def test_a_changed_or_deleted_client_is_refused_by_every_process_within_the_check_interval(servers, service):
+    """Clients are cached per process (oauth.client_cache); an operator's change (here, from a
+    third process: this test) is announced through Redis after its commit, and every process
+    reads that at most OAUTH_CLIENT_CACHE_CHECK_SECONDS (1 s) later: the documented bound. The
+    slack covers a loaded machine (polling, request time); the TTL (10 s) would be far later."""
+    from django.conf import settings as django_settings
+
+    from oauth import flows
+
+    bound = django_settings.OAUTH_CLIENT_CACHE_CHECK_SECONDS + 1.5
+    client, old = service
+    for url in servers:  # both processes have cached the client with its old secret's hash
+        assert client_credentials_status(url, creds(service)) == 200
+        assert client_credentials_status(url, creds(service)) == 200
+    new = flows.rotate_client_secret(client=client, actor=None)
+    for url in servers:
+        assert refused_within(url, (client.client_id, old), bound) < bound
+        assert client_credentials_status(url, (client.client_id, new)) == 200
+    client.delete()
+    for url in servers:
+        assert refused_within(url, (client.client_id, new), bound) < bound
