@@ -104,6 +104,20 @@ def tokens_of(security, client_name="web", browser=None, **changes):
     return response.json(), browser
 
 
+def spa_exchange(security, code, verifier):
+    """Redeem a code of the public single-page app (no client secret: PKCE is its proof)."""
+    spa = security.data["clients"]["spa"]
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": spa["redirect_uris"][0],
+        "client_id": spa["client_id"],
+    }
+    if verifier is not None:
+        data["code_verifier"] = verifier
+    return requests.post(f"{security.url}/oauth/token/", data=data, timeout=TIMEOUT)
+
+
 def me_status(base, token):
     return requests.get(f"{base}/api/me", headers=bearer(token), timeout=TIMEOUT).status_code
 

@@ -219,3 +219,19 @@ def test_a_code_gives_tokens_for_the_user_who_consented(security):
         tokens = exchange(security.url, client, code, verifier).json()
         subjects.add(parts(tokens["id_token"])[1]["sub"])
     assert len(subjects) == 2
+
+
+@pytest.mark.attack("OIDC Core", "5.3 UserInfo needs a user's access token with the openid scope")
+@pytest.mark.parametrize("token", ["client credentials", "no openid scope"])
+def test_userinfo_refuses_tokens_without_a_user_or_openid(security, token):
+    """Also RFC 6750 3.1 (insufficient_scope is 403), OIDC Core 16.11."""
+    if token == "client credentials":
+        access = security.client("service").post("/oauth/token/", {"grant_type": "client_credentials"}).json()
+        expected = (401, 403)
+    else:
+        access, _ = tokens_of(security, "web", scope="profile")
+        expected = (403,)
+    response = requests.get(f"{security.url}/oauth/userinfo/", headers=bearer(access["access_token"]), timeout=TIMEOUT)
+    assert response.status_code in expected
+    assert "sub" not in response.text
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
