@@ -61,7 +61,8 @@ def test_an_unknown_or_missing_client_gets_the_error_page(security, client_id):
 @pytest.mark.parametrize("session", [True, False], ids=["session", "anonymous"])
 def test_an_error_with_an_unregistered_redirect_uri_is_never_redirected(security, session):
     """An invalid request (bad scope) with the attacker's redirect_uri: the page, not a redirect
-    to the attacker, and no detour through the login page that would redirect afterwards."""
+    to the attacker, and no detour through the login page that would redirect afterwards.
+    Also RFC 6749 10.15 (open redirectors), RFC 6819 4.2.4."""
     browser = logged_in(security) if session else security.anonymous()
     params, _ = authorize_params(
         security.client("web").client_id, redirect_uri="https://evil.example/cb", scope="openid no-such-scope"

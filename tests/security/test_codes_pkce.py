@@ -122,7 +122,7 @@ def test_verifiers_at_both_length_limits_work(security, length):
 
 @pytest.mark.attack("RFC 6749", "10.5 / 4.1.2 code replay → invalid_grant and the first tokens revoked")
 def test_a_replayed_code_is_refused_and_revokes_what_it_gave(security):
-    """Also SECURITY.md "PKCE and codes", RFC 6819 5.1.5.4 / 4.4.1.1, OIDC Core 16.11 (token reuse)."""
+    """Also SECURITY.md "PKCE and codes", RFC 6819 5.1.5.4 / 4.4.1.1, OIDC Core 16.9 (token reuse)."""
     client = security.client("web")
     code, verifier, _ = code_of(logged_in(security), client.client_id)
     first = exchange(security.url, client, code, verifier)
