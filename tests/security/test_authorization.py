@@ -233,37 +233,45 @@ def test_a_duplicated_authorization_parameter_gets_the_error_page(security, name
     assert "Location" not in response.headers
 
 
-@pytest.mark.attack("RFC 6749", "10.6 / 4.1.3 a consent answer with a tampered redirect_uri or client is refused")
-@pytest.mark.parametrize("field", ["redirect_uri", "client_id (unknown)", "code_challenge removed"])
-def test_a_tampered_consent_answer_redirects_nowhere_else(security, field):
-    """The consent form's hidden fields come back from the browser: the server re-validates them
-    (also RFC 6819 5.2.3.5, RFC 9700 4.1, 4.8 for the challenge)."""
-    browser = logged_in(security)
+def tampered_consent(security, browser, **changes):
     _params, page = consent_page(security, browser)
-    fields = {**hidden_inputs(page.text), "allow": "Authorize"}
-    if field == "redirect_uri":
-        fields["redirect_uri"] = "https://evil.example/cb"
-    elif field == "client_id (unknown)":
-        fields["client_id"] = "no-such-client"
-    else:
-        fields["code_challenge"] = fields["code_challenge_method"] = ""
-    answer = browser.http.post(
+    fields = {**hidden_inputs(page.text), "allow": "Authorize", **changes}
+    return browser.http.post(
         page.url, data=fields, headers={"Referer": page.url}, allow_redirects=False, timeout=TIMEOUT
     )
-    location = answer.headers.get("Location", "")
-    assert "evil.example" not in location
-    if field == "code_challenge removed":
-        # The consent answer is not re-checked for PKCE, but a code issued without the
-        # challenge its client requires never redeems, with or without a verifier.
-        code = query_of(answer).get("code") if location else None
-        if code is not None:
-            client = security.client("consent")
-            for verifier in (None, pkce_pair()[0]):
-                refused = exchange(security.url, client, code, verifier)
-                assert refused.status_code == 400, refused.text
-                assert "access_token" not in refused.json()
+
+
+@pytest.mark.attack("RFC 6749", "10.6 / 4.1.3 a consent answer with a tampered redirect_uri or client is refused")
+@pytest.mark.parametrize("field", ["redirect_uri", "client_id"])
+def test_a_tampered_consent_answer_redirects_nowhere_else(security, field):
+    """The consent form's hidden fields come back from the browser: the server re-validates them
+    (also RFC 6819 5.2.3.5, RFC 9700 4.1)."""
+    change = {"redirect_uri": "https://evil.example/cb"} if field == "redirect_uri" else {"client_id": "no-such-client"}
+    answer = tampered_consent(security, logged_in(security), **change)
+    assert answer.status_code == 400
+    assert "Location" not in answer.headers
+
+
+@pytest.mark.attack("RFC 9700", "4.8 PKCE downgrade through a tampered consent answer")
+@pytest.mark.parametrize("tamper", ["challenge removed", "plain method"])
+def test_a_consent_answer_with_tampered_pkce_gives_no_usable_code(security, tamper):
+    """The challenge travels in the consent form: one removed, or turned into `plain` (the
+    verifier itself as challenge), must not give a code that redeems (RFC 7636 4.2, S256 only)."""
+    verifier = pkce_pair()[0]
+    if tamper == "challenge removed":
+        changes = {"code_challenge": "", "code_challenge_method": ""}
     else:
-        assert answer.status_code == 400 and not location
+        changes = {"code_challenge": verifier, "code_challenge_method": "plain"}
+    answer = tampered_consent(security, logged_in(security), **changes)
+    code = query_of(answer).get("code") if "Location" in answer.headers else None
+    if code is None:
+        assert answer.status_code in (302, 400)
+        return
+    client = security.client("consent")
+    for sent in (None, verifier):
+        refused = exchange(security.url, client, code, sent)
+        assert refused.status_code == 400, refused.text
+        assert "access_token" not in refused.json()
 
 
 @pytest.mark.attack("RFC 9700", "2.3 privilege restriction: a client gets no scope beyond its allowed set")
