@@ -256,7 +256,9 @@ def test_a_tampered_consent_answer_redirects_nowhere_else(security, field):
 @pytest.mark.parametrize("tamper", ["challenge removed", "plain method"])
 def test_a_consent_answer_with_tampered_pkce_gives_no_usable_code(security, tamper):
     """The challenge travels in the consent form: one removed, or turned into `plain` (the
-    verifier itself as challenge), must not give a code that redeems (RFC 7636 4.2, S256 only)."""
+    verifier itself as challenge), must not give a code that redeems (RFC 7636 4.2, S256 only).
+    (The answer is validated again as a request: `plain` is an error redirect; a removed
+    challenge falls back to the one in the page's URL, which the attacker's verifier misses.)"""
     verifier = pkce_pair()[0]
     if tamper == "challenge removed":
         changes = {"code_challenge": "", "code_challenge_method": ""}
