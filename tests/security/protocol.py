@@ -173,16 +173,17 @@ class _FromAddress(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
 
 
-_addresses = itertools.count(60)
+_addresses = itertools.count()
 
 
 def elsewhere():
-    """A requests session from an address of its own on the loopback (127.0.0.60, .61, ...):
+    """A requests session from an address of its own on the loopback (127.0.1.10, .11, ...):
     failed client authentications are counted per IP (CLIENT_AUTH_IP_FAILURE_LIMIT), and the
     attacks that fail on purpose must not spend the budget of 127.0.0.1, which every other
     test uses."""
     session = requests.Session()
-    session.mount("http://", _FromAddress(f"127.0.0.{next(_addresses)}"))
+    n = next(_addresses)
+    session.mount("http://", _FromAddress(f"127.0.{1 + n // 200}.{10 + n % 200}"))
     return session
 
 

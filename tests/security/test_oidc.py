@@ -299,3 +299,15 @@ def test_client_secrets_are_long_and_distinct(security):
     secrets = [client["secret"] for client in security.data["clients"].values() if client["secret"]]
     assert len(secrets) >= 5 and len(set(secrets)) == len(secrets)
     assert all(len(secret) >= 32 for secret in secrets)
+
+
+@pytest.mark.attack("RFC 9700", "4.11.2 prompt=none never redirects to an unverified redirect_uri")
+@pytest.mark.parametrize("case", ["unregistered redirect_uri", "unknown client"])
+def test_prompt_none_errors_for_an_unverified_request_are_the_error_page(security, case):
+    """prompt=none answers without a page, but only to a verified redirect_uri: the silent
+    login_required path must not become an open redirector (also RFC 6749 4.1.2.1)."""
+    client_id = security.client("web").client_id if case != "unknown client" else "no-such-client"
+    params, _ = authorize_params(client_id, prompt="none", redirect_uri="https://evil.example/cb")
+    response = security.anonymous().get("/oauth/authorize/", params=params)
+    assert response.status_code == 400
+    assert "Location" not in response.headers
