@@ -1,7 +1,8 @@
 """Attacks on the authorization endpoint: redirect_uri tampering, error redirects (state, iss),
 consent forgery, framing and the 307 trap."""
 
-from urllib.parse import quote
+import re
+from urllib.parse import quote, urljoin
 
 import pytest
 import requests
@@ -285,3 +286,29 @@ def test_an_authorization_request_beyond_the_clients_scopes_is_refused(security,
     assert response.status_code == 302
     query = query_of(response)
     assert query["error"] == "invalid_scope" and "code" not in query
+
+
+@pytest.mark.attack("RFC 6749", "4.1.2.1 a denial is access_denied to the registered URI, with state and iss")
+def test_a_denied_consent_redirects_access_denied_and_grants_nothing(security):
+    browser = logged_in(security)
+    _params, page = consent_page(security, browser)
+    fields = hidden_inputs(page.text)  # no "allow": the Deny button
+    answer = browser.http.post(
+        page.url, data=fields, headers={"Referer": page.url}, allow_redirects=False, timeout=TIMEOUT
+    )
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith(REDIRECT_URI + "?")
+    query = query_of(answer)
+    assert query["error"] == "access_denied" and "code" not in query
+    assert query["state"] == STATE and query["iss"] == security.url
+
+
+@pytest.mark.attack("SECURITY.md", "Authorization endpoint: no third-party resources on login, consent, error pages")
+@pytest.mark.parametrize("which", ["login", "consent", "error"])
+def test_interactive_pages_load_nothing_from_elsewhere(security, which):
+    """Also RFC 9700 4.2.4 (a third-party resource on a page with a code or a form leaks it
+    through the Referer), RFC 6819 4.4.1.9."""
+    response = _page(security, which)
+    for url in re.findall(r'(?:src|href|action)\s*=\s*["\']([^"\']+)', response.text):
+        absolute = urljoin(security.url + "/", url)
+        assert absolute.startswith(security.url + "/") or url.startswith(("#", "mailto:")), url
