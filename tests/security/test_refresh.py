@@ -90,10 +90,14 @@ def test_an_access_or_id_token_is_not_a_refresh_token(security, kind):
 
 
 @pytest.mark.attack("SECURITY.md", "Refresh tokens: security events (global logout, password change) revoke them")
-@pytest.mark.parametrize("event", ["logout everywhere", "password change"])
+@pytest.mark.parametrize("event", ["logout", "logout everywhere", "password change"])
 def test_a_security_event_ends_the_users_refresh_tokens(security, event):
+    """A logout ends the session the tokens were issued in (DESIGN.md: sso announces ended
+    sessions, oauth revokes their tokens)."""
     tokens, browser = tokens_of(security, "web")
-    if event == "logout everywhere":
+    if event == "logout":
+        response = browser.post("/accounts/logout/")
+    elif event == "logout everywhere":
         response = browser.post("/accounts/sessions/logout-everywhere/")
     else:
         new = PASSWORD + "-changed-9"
