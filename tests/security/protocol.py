@@ -104,6 +104,20 @@ def tokens_of(security, client_name="web", browser=None, **changes):
     return response.json(), browser
 
 
+def spa_exchange(security, code, verifier):
+    """Redeem a code of the public single-page app (no client secret: PKCE is its proof)."""
+    spa = security.data["clients"]["spa"]
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": spa["redirect_uris"][0],
+        "client_id": spa["client_id"],
+    }
+    if verifier is not None:
+        data["code_verifier"] = verifier
+    return requests.post(f"{security.url}/oauth/token/", data=data, timeout=TIMEOUT)
+
+
 def me_status(base, token):
     return requests.get(f"{base}/api/me", headers=bearer(token), timeout=TIMEOUT).status_code
 
@@ -159,16 +173,17 @@ class _FromAddress(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
 
 
-_addresses = itertools.count(60)
+_addresses = itertools.count()
 
 
 def elsewhere():
-    """A requests session from an address of its own on the loopback (127.0.0.60, .61, ...):
+    """A requests session from an address of its own on the loopback (127.0.1.10, .11, ...):
     failed client authentications are counted per IP (CLIENT_AUTH_IP_FAILURE_LIMIT), and the
     attacks that fail on purpose must not spend the budget of 127.0.0.1, which every other
     test uses."""
     session = requests.Session()
-    session.mount("http://", _FromAddress(f"127.0.0.{next(_addresses)}"))
+    n = next(_addresses)
+    session.mount("http://", _FromAddress(f"127.0.{1 + n // 200}.{10 + n % 200}"))
     return session
 
 

@@ -1,7 +1,8 @@
 """Attacks on the authorization endpoint: redirect_uri tampering, error redirects (state, iss),
 consent forgery, framing and the 307 trap."""
 
-from urllib.parse import quote
+import re
+from urllib.parse import quote, urljoin
 
 import pytest
 import requests
@@ -61,7 +62,8 @@ def test_an_unknown_or_missing_client_gets_the_error_page(security, client_id):
 @pytest.mark.parametrize("session", [True, False], ids=["session", "anonymous"])
 def test_an_error_with_an_unregistered_redirect_uri_is_never_redirected(security, session):
     """An invalid request (bad scope) with the attacker's redirect_uri: the page, not a redirect
-    to the attacker, and no detour through the login page that would redirect afterwards."""
+    to the attacker, and no detour through the login page that would redirect afterwards.
+    Also RFC 6749 10.15 (open redirectors), RFC 6819 4.2.4."""
     browser = logged_in(security) if session else security.anonymous()
     params, _ = authorize_params(
         security.client("web").client_id, redirect_uri="https://evil.example/cb", scope="openid no-such-scope"
@@ -232,37 +234,47 @@ def test_a_duplicated_authorization_parameter_gets_the_error_page(security, name
     assert "Location" not in response.headers
 
 
-@pytest.mark.attack("RFC 6749", "10.6 / 4.1.3 a consent answer with a tampered redirect_uri or client is refused")
-@pytest.mark.parametrize("field", ["redirect_uri", "client_id (unknown)", "code_challenge removed"])
-def test_a_tampered_consent_answer_redirects_nowhere_else(security, field):
-    """The consent form's hidden fields come back from the browser: the server re-validates them
-    (also RFC 6819 5.2.3.5, RFC 9700 4.1, 4.8 for the challenge)."""
-    browser = logged_in(security)
+def tampered_consent(security, browser, **changes):
     _params, page = consent_page(security, browser)
-    fields = {**hidden_inputs(page.text), "allow": "Authorize"}
-    if field == "redirect_uri":
-        fields["redirect_uri"] = "https://evil.example/cb"
-    elif field == "client_id (unknown)":
-        fields["client_id"] = "no-such-client"
-    else:
-        fields["code_challenge"] = fields["code_challenge_method"] = ""
-    answer = browser.http.post(
+    fields = {**hidden_inputs(page.text), "allow": "Authorize", **changes}
+    return browser.http.post(
         page.url, data=fields, headers={"Referer": page.url}, allow_redirects=False, timeout=TIMEOUT
     )
-    location = answer.headers.get("Location", "")
-    assert "evil.example" not in location
-    if field == "code_challenge removed":
-        # The consent answer is not re-checked for PKCE, but a code issued without the
-        # challenge its client requires never redeems, with or without a verifier.
-        code = query_of(answer).get("code") if location else None
-        if code is not None:
-            client = security.client("consent")
-            for verifier in (None, pkce_pair()[0]):
-                refused = exchange(security.url, client, code, verifier)
-                assert refused.status_code == 400, refused.text
-                assert "access_token" not in refused.json()
+
+
+@pytest.mark.attack("RFC 6749", "10.6 / 4.1.3 a consent answer with a tampered redirect_uri or client is refused")
+@pytest.mark.parametrize("field", ["redirect_uri", "client_id"])
+def test_a_tampered_consent_answer_redirects_nowhere_else(security, field):
+    """The consent form's hidden fields come back from the browser: the server re-validates them
+    (also RFC 6819 5.2.3.5, RFC 9700 4.1)."""
+    change = {"redirect_uri": "https://evil.example/cb"} if field == "redirect_uri" else {"client_id": "no-such-client"}
+    answer = tampered_consent(security, logged_in(security), **change)
+    assert answer.status_code == 400
+    assert "Location" not in answer.headers
+
+
+@pytest.mark.attack("RFC 9700", "4.8 PKCE downgrade through a tampered consent answer")
+@pytest.mark.parametrize("tamper", ["challenge removed", "plain method"])
+def test_a_consent_answer_with_tampered_pkce_gives_no_usable_code(security, tamper):
+    """The challenge travels in the consent form: one removed, or turned into `plain` (the
+    verifier itself as challenge), must not give a code that redeems (RFC 7636 4.2, S256 only).
+    (The answer is validated again as a request: `plain` is an error redirect; a removed
+    challenge falls back to the one in the page's URL, which the attacker's verifier misses.)"""
+    verifier = pkce_pair()[0]
+    if tamper == "challenge removed":
+        changes = {"code_challenge": "", "code_challenge_method": ""}
     else:
-        assert answer.status_code == 400 and not location
+        changes = {"code_challenge": verifier, "code_challenge_method": "plain"}
+    answer = tampered_consent(security, logged_in(security), **changes)
+    code = query_of(answer).get("code") if "Location" in answer.headers else None
+    if code is None:
+        assert answer.status_code in (302, 400)
+        return
+    client = security.client("consent")
+    for sent in (None, verifier):
+        refused = exchange(security.url, client, code, sent)
+        assert refused.status_code == 400, refused.text
+        assert "access_token" not in refused.json()
 
 
 @pytest.mark.attack("RFC 9700", "2.3 privilege restriction: a client gets no scope beyond its allowed set")
@@ -274,3 +286,29 @@ def test_an_authorization_request_beyond_the_clients_scopes_is_refused(security,
     assert response.status_code == 302
     query = query_of(response)
     assert query["error"] == "invalid_scope" and "code" not in query
+
+
+@pytest.mark.attack("RFC 6749", "4.1.2.1 a denial is access_denied to the registered URI, with state and iss")
+def test_a_denied_consent_redirects_access_denied_and_grants_nothing(security):
+    browser = logged_in(security)
+    _params, page = consent_page(security, browser)
+    fields = hidden_inputs(page.text)  # no "allow": the Deny button
+    answer = browser.http.post(
+        page.url, data=fields, headers={"Referer": page.url}, allow_redirects=False, timeout=TIMEOUT
+    )
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith(REDIRECT_URI + "?")
+    query = query_of(answer)
+    assert query["error"] == "access_denied" and "code" not in query
+    assert query["state"] == STATE and query["iss"] == security.url
+
+
+@pytest.mark.attack("SECURITY.md", "Authorization endpoint: no third-party resources on login, consent, error pages")
+@pytest.mark.parametrize("which", ["login", "consent", "error"])
+def test_interactive_pages_load_nothing_from_elsewhere(security, which):
+    """Also RFC 9700 4.2.4 (a third-party resource on a page with a code or a form leaks it
+    through the Referer), RFC 6819 4.4.1.9."""
+    response = _page(security, which)
+    for url in re.findall(r'(?:src|href|action)\s*=\s*["\']([^"\']+)', response.text):
+        absolute = urljoin(security.url + "/", url)
+        assert absolute.startswith(security.url + "/") or url.startswith(("#", "mailto:")), url

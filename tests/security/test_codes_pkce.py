@@ -10,7 +10,17 @@ import requests
 
 from tests.faults.flows import TIMEOUT
 
-from .protocol import authorize_params, code_of, exchange, json_error, logged_in, me_status, pkce_pair, query_of
+from .protocol import (
+    authorize_params,
+    code_of,
+    exchange,
+    json_error,
+    logged_in,
+    me_status,
+    pkce_pair,
+    query_of,
+    spa_exchange,
+)
 
 
 def error_redirect(security, client_name, **changes):
@@ -112,7 +122,7 @@ def test_verifiers_at_both_length_limits_work(security, length):
 
 @pytest.mark.attack("RFC 6749", "10.5 / 4.1.2 code replay → invalid_grant and the first tokens revoked")
 def test_a_replayed_code_is_refused_and_revokes_what_it_gave(security):
-    """Also SECURITY.md "PKCE and codes", RFC 6819 5.1.5.4 / 4.4.1.1, OIDC Core 16.11 (token reuse)."""
+    """Also SECURITY.md "PKCE and codes", RFC 6819 5.1.5.4 / 4.4.1.1, OIDC Core 16.9 (token reuse)."""
     client = security.client("web")
     code, verifier, _ = code_of(logged_in(security), client.client_id)
     first = exchange(security.url, client, code, verifier)
@@ -174,19 +184,6 @@ def test_one_code_redeemed_at_once_ten_times_gives_one_token(security):
     statuses = sorted(answer.status_code for answer in answers)
     assert statuses.count(200) == 1 and set(statuses) == {200, 400}, statuses
     assert {answer.json()["error"] for answer in answers if answer.status_code == 400} == {"invalid_grant"}
-
-
-def spa_exchange(security, code, verifier):
-    spa = security.data["clients"]["spa"]
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": spa["redirect_uris"][0],
-        "client_id": spa["client_id"],
-    }
-    if verifier is not None:
-        data["code_verifier"] = verifier
-    return requests.post(f"{security.url}/oauth/token/", data=data, timeout=TIMEOUT)
 
 
 @pytest.mark.attack("RFC 6749", "10.2 client impersonation: a public client's code needs its PKCE verifier")

@@ -21,6 +21,7 @@ from .protocol import (
     code_of,
     exchange,
     fresh_user,
+    hidden_inputs,
     logged_in,
     parts,
     query_of,
@@ -45,7 +46,7 @@ def half_hash(value):
 
 @pytest.mark.attack("OIDC Core", "3.1.3.7 ID token validation: signed RS256 by a published key, iss, aud, exp")
 def test_the_id_token_is_signed_and_addressed_to_its_client(security):
-    """Also OIDC Core 16.14 (signing), 16.3 (the ID token names its issuer and audience)."""
+    """Also OIDC Core 16.6 (signed responses), 16.3 (token manufacture), 16.15 (issuer identifier)."""
     tokens, _ = tokens_of(security, "web")
     header, claims = verified_id_token(security, tokens["id_token"])
     assert header["alg"] == "RS256" and header.get("typ", "JWT") == "JWT"
@@ -209,7 +210,7 @@ def test_a_request_object_does_not_override_the_redirect_uri(security):
         assert "evil.example" not in response.headers["Location"]
 
 
-@pytest.mark.attack("OIDC Core", "16.11 an authorization code of one user is not another's session")
+@pytest.mark.attack("OIDC Core", "16.11 token substitution: each code's tokens name its own user")
 def test_a_code_gives_tokens_for_the_user_who_consented(security):
     """The code is bound to its user: two users' codes give two different subjects."""
     client = security.client("web")
@@ -219,3 +220,94 @@ def test_a_code_gives_tokens_for_the_user_who_consented(security):
         tokens = exchange(security.url, client, code, verifier).json()
         subjects.add(parts(tokens["id_token"])[1]["sub"])
     assert len(subjects) == 2
+
+
+@pytest.mark.attack("OIDC Core", "5.3 UserInfo needs a user's access token with the openid scope")
+@pytest.mark.parametrize("token", ["client credentials", "no openid scope"])
+def test_userinfo_refuses_tokens_without_a_user_or_openid(security, token):
+    """Also RFC 6750 3.1 (insufficient_scope is 403), OIDC Core 16.11."""
+    if token == "client credentials":
+        access = security.client("service").post("/oauth/token/", {"grant_type": "client_credentials"}).json()
+        expected = (401, 403)
+    else:
+        access, _ = tokens_of(security, "web", scope="profile")
+        expected = (403,)
+    response = requests.get(f"{security.url}/oauth/userinfo/", headers=bearer(access["access_token"]), timeout=TIMEOUT)
+    assert response.status_code in expected
+    assert "sub" not in response.text
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.attack("OIDC Core", "3.1.2.1 prompt=none with any other value is an error")
+@pytest.mark.parametrize("prompt", ["none login", "none consent"])
+def test_prompt_none_combined_with_another_value_gives_no_code(security, prompt):
+    params, _ = authorize_params(security.client("web").client_id, prompt=prompt)
+    response = logged_in(security).get("/oauth/authorize/", params=params)
+    assert response.status_code == 302
+    query = query_of(response)
+    assert "code" not in query
+    assert query["error"] in ("invalid_request", "login_required", "consent_required", "interaction_required")
+
+
+@pytest.mark.attack("OIDC Core", "3.1.2.1 prompt=consent asks even a trusted client's user")
+def test_prompt_consent_shows_the_consent_page_to_a_trusted_client(security):
+    params, _ = authorize_params(security.client("web").client_id, prompt="consent")
+    response = logged_in(security).get("/oauth/authorize/", params=params)
+    assert response.status_code == 200 and "Location" not in response.headers
+    assert 'name="consent_answer"' in response.text
+
+
+@pytest.mark.attack("RFC 6749", "10.12 / 3.3 a remembered consent covers what was approved, nothing more")
+def test_a_remembered_consent_does_not_cover_a_wider_scope(security):
+    """Also RFC 6819 5.2.4.1 (authorization is per scope), OIDC Core 3.1.2.4."""
+    browser = logged_in(security)
+    client_id = security.client("consent").client_id
+    params, _ = authorize_params(client_id, scope="openid profile")
+    page = browser.get("/oauth/authorize/", params=params)
+    assert page.status_code == 200
+    answer = browser.http.post(
+        page.url,
+        data={**hidden_inputs(page.text), "allow": "Authorize"},
+        headers={"Referer": page.url},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    assert "code" in query_of(answer)
+    wider, _ = authorize_params(client_id, scope="openid profile email")
+    again = browser.get("/oauth/authorize/", params=wider)
+    assert again.status_code == 200 and "Location" not in again.headers
+    silent, _ = authorize_params(client_id, scope="openid email", prompt="none")
+    refused = browser.get("/oauth/authorize/", params=silent)
+    assert query_of(refused)["error"] == "consent_required"
+
+
+@pytest.mark.attack("OIDC Core", "16.18 lifetimes: short-lived access tokens, bounded ID tokens")
+def test_token_lifetimes_are_short(security):
+    """Also RFC 6819 5.1.5.3 (short expiration time), RFC 9700 4.14 (refresh tokens, not long
+    access tokens)."""
+    tokens, _ = tokens_of(security, "web")
+    access = parts(tokens["access_token"])[1]
+    identity = parts(tokens["id_token"])[1]
+    assert 0 < tokens["expires_in"] <= 3600
+    assert abs((access["exp"] - access["iat"]) - tokens["expires_in"]) <= 2
+    assert 0 < identity["exp"] - identity["iat"] <= 24 * 3600
+
+
+@pytest.mark.attack("OIDC Core", "16.19 symmetric key entropy: client secrets of at least 128 bits")
+def test_client_secrets_are_long_and_distinct(security):
+    """Also RFC 6749 10.10, RFC 6819 5.1.4.2.2. The secrets are the ones the operator was shown."""
+    secrets = [client["secret"] for client in security.data["clients"].values() if client["secret"]]
+    assert len(secrets) >= 5 and len(set(secrets)) == len(secrets)
+    assert all(len(secret) >= 32 for secret in secrets)
+
+
+@pytest.mark.attack("RFC 9700", "4.11.2 prompt=none never redirects to an unverified redirect_uri")
+@pytest.mark.parametrize("case", ["unregistered redirect_uri", "unknown client"])
+def test_prompt_none_errors_for_an_unverified_request_are_the_error_page(security, case):
+    """prompt=none answers without a page, but only to a verified redirect_uri: the silent
+    login_required path must not become an open redirector (also RFC 6749 4.1.2.1)."""
+    client_id = security.client("web").client_id if case != "unknown client" else "no-such-client"
+    params, _ = authorize_params(client_id, prompt="none", redirect_uri="https://evil.example/cb")
+    response = security.anonymous().get("/oauth/authorize/", params=params)
+    assert response.status_code == 400
+    assert "Location" not in response.headers

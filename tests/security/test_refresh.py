@@ -4,10 +4,12 @@ of refreshes, tokens of the wrong kind, and security events that must end them."
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 
 from conftest import PASSWORD
+from tests.faults.flows import TIMEOUT
 
-from .protocol import json_error, me_status, tokens_of
+from .protocol import code_of, json_error, logged_in, me_status, spa_exchange, tokens_of
 
 
 @pytest.mark.attack("RFC 6749", "10.4 / 6 a refresh token is bound to the client it was issued to")
@@ -88,10 +90,14 @@ def test_an_access_or_id_token_is_not_a_refresh_token(security, kind):
 
 
 @pytest.mark.attack("SECURITY.md", "Refresh tokens: security events (global logout, password change) revoke them")
-@pytest.mark.parametrize("event", ["logout everywhere", "password change"])
+@pytest.mark.parametrize("event", ["logout", "logout everywhere", "password change"])
 def test_a_security_event_ends_the_users_refresh_tokens(security, event):
+    """A logout ends the session the tokens were issued in (DESIGN.md: sso announces ended
+    sessions, oauth revokes their tokens)."""
     tokens, browser = tokens_of(security, "web")
-    if event == "logout everywhere":
+    if event == "logout":
+        response = browser.post("/accounts/logout/")
+    elif event == "logout everywhere":
         response = browser.post("/accounts/sessions/logout-everywhere/")
     else:
         new = PASSWORD + "-changed-9"
@@ -103,3 +109,42 @@ def test_a_security_event_ends_the_users_refresh_tokens(security, event):
     assert refreshed.status_code == 400
     assert json_error(refreshed) == "invalid_grant"
     assert me_status(security.url, tokens["access_token"]) == 401
+
+
+def spa_tokens(security):
+    spa = security.data["clients"]["spa"]
+    code, verifier, _ = code_of(logged_in(security), spa["client_id"], redirect_uri=spa["redirect_uris"][0])
+    response = spa_exchange(security, code, verifier)
+    assert response.status_code == 200
+    return response.json()
+
+
+def spa_refresh(security, refresh_token):
+    data = {
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "client_id": security.data["clients"]["spa"]["client_id"],
+    }
+    return requests.post(f"{security.url}/oauth/token/", data=data, timeout=TIMEOUT)
+
+
+@pytest.mark.attack("RFC 9700", "2.2.2 / 4.14.2 a public client's refresh tokens rotate and reuse revokes them")
+def test_a_public_clients_replayed_refresh_token_revokes_the_family(security):
+    """A public client cannot authenticate: rotation is what makes a stolen refresh token
+    detectable (also RFC 6819 5.2.2.3)."""
+    first = spa_tokens(security)
+    second = spa_refresh(security, first["refresh_token"])
+    assert second.status_code == 200
+    second = second.json()
+    replay = spa_refresh(security, first["refresh_token"])
+    assert replay.status_code == 400 and json_error(replay) == "invalid_grant"
+    assert spa_refresh(security, second["refresh_token"]).status_code == 400
+    assert me_status(security.url, second["access_token"]) == 401
+
+
+@pytest.mark.attack("RFC 6749", "10.4 a public client's refresh token is bound to it")
+def test_a_public_clients_refresh_token_is_useless_to_another_client(security):
+    tokens = spa_tokens(security)
+    stolen = security.client("web").refresh(tokens["refresh_token"])
+    assert stolen.status_code == 400 and json_error(stolen) == "invalid_grant"
+    assert spa_refresh(security, tokens["refresh_token"]).status_code == 200

@@ -153,3 +153,33 @@ def test_introspection_refuses_a_token_in_the_url(security):
     )
     assert response.status_code == 400
     assert json_error(response) == "invalid_request"
+
+
+@pytest.mark.attack("RFC 7009", "2.1 token_type_hint is only a hint: a wrong one still revokes")
+@pytest.mark.parametrize(("kind", "hint"), [("access_token", "refresh_token"), ("refresh_token", "access_token")])
+def test_a_wrong_hint_still_revokes(security, kind, hint):
+    tokens, _ = tokens_of(security, "web")
+    web = security.client("web")
+    assert web.post("/oauth/revoke/", {"token": tokens[kind], "token_type_hint": hint}).status_code == 200
+    if kind == "access_token":
+        assert me_status(security.url, tokens["access_token"]) == 401
+    else:
+        assert web.refresh(tokens["refresh_token"]).status_code == 400
+
+
+@pytest.mark.attack("RFC 7009", "2.1 revocation is a POST; its answer is never cached")
+@pytest.mark.parametrize("endpoint", ["/oauth/revoke/", "/oauth/introspect/"])
+def test_revocation_and_introspection_refuse_get(security, endpoint):
+    client = security.client("introspector")
+    response = requests.get(
+        f"{security.url}{endpoint}", headers={"Authorization": basic(client.client_id, client.secret)}, timeout=TIMEOUT
+    )
+    assert response.status_code == 405
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.attack("RFC 7662", "4 / RFC 9700 2.3: a client-credentials token is active for its own client only")
+def test_a_client_credentials_token_is_not_visible_to_another_plain_client(security):
+    token = security.client("service").post("/oauth/token/", {"grant_type": "client_credentials"}).json()
+    assert introspect(security, token["access_token"], "service").json()["active"] is True
+    assert introspect(security, token["access_token"], "web").json() == {"active": False}

@@ -12,7 +12,7 @@ import requests
 from conftest import PASSWORD
 from tests.faults.flows import TIMEOUT, basic
 
-from .protocol import code_of, elsewhere, exchange, fresh_user, json_error, logged_in, parts
+from .protocol import authorize_params, code_of, elsewhere, exchange, fresh_user, json_error, logged_in, parts, query_of
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -291,3 +291,32 @@ def test_a_public_client_gets_no_client_credentials_token(security):
     )
     assert response.status_code in (400, 401)
     assert json_error(response) in ("unauthorized_client", "invalid_client")
+
+
+@pytest.mark.attack("RFC 9700", "2.3 audience restriction: the request's resource does not choose the audience")
+def test_a_resource_parameter_does_not_make_a_token_for_the_attackers_api(security):
+    """Also RFC 8707 2 (resource indicators), RFC 9068 3 (aud names the resource server)."""
+    client = security.client("web")
+    evil = "https://evil.example/api"
+    request, verifier = authorize_params(client.client_id, resource=evil)
+    response = logged_in(security).get("/oauth/authorize/", params=request)
+    assert response.status_code == 302
+    query = query_of(response)
+    if "code" not in query:
+        assert query["error"] in ("invalid_target", "invalid_request")
+        return
+    token = exchange(security.url, client, query["code"], verifier, resource=evil)
+    if token.status_code == 200:
+        audience = parts(token.json()["access_token"])[1]["aud"]
+        assert evil not in (audience if isinstance(audience, list) else [audience])
+    else:
+        assert json_error(token) in ("invalid_target", "invalid_request")
+
+
+@pytest.mark.attack("RFC 8707", "2.2 a token request cannot add a resource the grant did not name")
+def test_a_token_request_cannot_widen_the_grants_resources(security):
+    client = security.client("web")
+    code, verifier, _ = code_of(logged_in(security), client.client_id, resource=f"{security.url}/api")
+    response = exchange(security.url, client, code, verifier, resource="https://evil.example/api")
+    assert response.status_code == 400
+    assert json_error(response) in ("invalid_target", "invalid_request", "invalid_grant")

@@ -327,3 +327,21 @@ def test_error_page_does_not_reflect_markup(browser, confidential):
     )
     assert_error_page(response)
     assert b"<script>x" not in response.content
+
+
+@pytest.mark.rfc("9700", "4.8")
+@pytest.mark.parametrize(
+    "pkce",
+    [
+        {"code_challenge": "", "code_challenge_method": ""},
+        {"code_challenge": "v" * 43, "code_challenge_method": "plain"},
+        {"code_challenge": "short", "code_challenge_method": "S256"},
+    ],
+    ids=["removed", "plain", "malformed"],
+)
+def test_a_consent_answer_without_an_s256_challenge_issues_no_code(browser, confidential, pkce):
+    """The consent form carries the challenge back from the browser: the answer is validated
+    again as a request (S256 only, required for this client), never trusted as it comes."""
+    response = browser.post(AUTHORIZE_URL, {**authorize_params(confidential[0], **pkce), "allow": "Authorize"})
+    assert_error_redirect(response, "invalid_request")
+    assert Grant.objects.count() == 0
