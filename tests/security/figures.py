@@ -15,6 +15,7 @@ It only observes: outcomes and the exit status are pytest's. Loaded by `make sec
 import os
 import subprocess
 import sys
+import time
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ FAULT_KINDS = {
 
 OUTCOMES = ("passed", "failed", "skipped")
 
+_started = []  # the session's start (time.monotonic())
 _groups = {}  # nodeid -> (suite, group)
 _results = {}  # nodeid -> "passed" | "failed" | "skipped"
 
@@ -53,6 +55,24 @@ def _group(item):
         stem = Path(item.fspath).stem
         return "fault", FAULT_KINDS.get(stem, stem.removeprefix("test_"))
     return None
+
+
+def pytest_sessionstart(session):
+    _started[:] = [time.monotonic()]
+
+
+def _services():
+    """What the fuzzing ran on (the attack and fault suites always run on their own)."""
+    database = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
+    cache = "Redis" if os.environ.get("REDIS_URL") else "the in-process cache"
+    return f"fuzzing on {database} + {cache}"
+
+
+def _duration():
+    if not _started:
+        return ""
+    minutes, seconds = divmod(round(time.monotonic() - _started[0]), 60)
+    return f"{minutes} min {seconds} s"
 
 
 @pytest.hookimpl(trylast=True)  # after the folders' conftests have marked their tests
@@ -155,5 +175,6 @@ def pytest_terminal_summary(terminalreporter):
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     commit = _commit()
     origin = f"`make security`, {stamp}" + (f", commit {commit}" if commit else "")
+    origin += f"; {_services()}" + (f"; {_duration()} in all" if _started else "")
     target.write_text(f"{summary} ({origin}).\n\n{table}\n")
     terminalreporter.write_line(f"figures written to {target}")
