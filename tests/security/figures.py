@@ -152,14 +152,23 @@ def markdown(rows):
     return "\n".join(lines)
 
 
-def _commit():
+def _git(*args):
     try:
         done = subprocess.run(  # noqa: S603, S607 (git, read-only)
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=5
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=5
         )
     except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _commit():
+    """The commit the figures come from, saying so when the tracked files differ from it."""
+    commit = _git("rev-parse", "--short", "HEAD")
+    if not commit:
         return ""
-    return done.stdout.strip() if done.returncode == 0 else ""
+    changed = _git("status", "--porcelain", "--untracked-files=no")
+    return f"{commit} with uncommitted changes" if changed else commit
 
 
 def pytest_terminal_summary(terminalreporter):
