@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint check migrate serve bench conformance clean example-rp example-spa example-api
+.PHONY: help run test lint check migrate serve bench conformance security clean example-rp example-spa example-api
 
 # `make run PORT=8010` serves on 8010; the development issuer follows the port (an ISSUER set in
 # the environment wins). The examples take the same PORT, to find the server.
@@ -78,6 +78,13 @@ CONFORMANCE_REDIS_URL ?= redis://127.0.0.1:6379/14
 conformance: $(VENV)/.dev-installed $(CONFORMANCE_NODE) ## The OIDF OP certification plans against a live server (PostgreSQL, Redis, gunicorn + TLS); prints the table
 	CONFORMANCE_DATABASE_URL=$(CONFORMANCE_DATABASE_URL) CONFORMANCE_REDIS_URL=$(CONFORMANCE_REDIS_URL) \
 		$(BIN)/python -m pytest -c tests/conformance/pytest.ini tests/conformance $(PYTEST_ARGS)
+
+# The attack suite, the fuzzing and the fault injection (the tests marked `security`; make test
+# runs them too). The attack and fault suites start a PostgreSQL, a Redis and gunicorn of their
+# own; the fuzzing runs in-process on DATABASE_URL/REDIS_URL (SQLite by default). The figures
+# are printed and written to SECURITY_TABLE (default var/security.md).
+security: $(VENV)/.dev-installed ## The attack suite, fuzzing and fault injection (private PostgreSQL + Redis, gunicorn); prints the figures
+	$(BIN)/python -m pytest -p tests.security.figures -m security tests/security tests/fuzz tests/faults $(PYTEST_ARGS)
 
 $(VENV)/.bench-installed: requirements/base.txt requirements/dev.txt requirements/bench.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements/bench.txt

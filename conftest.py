@@ -308,3 +308,8 @@ def public_flow(user, public):
 
 def bearer(token):
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def shown_once(response, html_id):
+    """The value an admin shown-once page (core.admin.shown_once_page) shows under `html_id`."""
+    return {key: value for _, value, key in response.context["values"]}[html_id]

@@ -74,7 +74,10 @@ def wants_json(request):
 
 
 def service_unavailable(request):
-    """503 with Retry-After, never cached: an OAuth-style JSON error or an HTML page."""
+    """503 with Retry-After, never cached: an OAuth-style JSON error or an HTML page.
+
+    `Pragma: no-cache` beside `Cache-Control: no-store`, as the token, introspection and
+    revocation endpoints answer their own errors (RFC 6749 5.1, for HTTP/1.0 caches)."""
     if wants_json(request):
         body = {"error": "temporarily_unavailable", "error_description": UNAVAILABLE_DESCRIPTION}
         response = JsonResponse(body, status=503)
@@ -82,4 +85,5 @@ def service_unavailable(request):
         response = HttpResponse(loader.render_to_string("503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
     return response

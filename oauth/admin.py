@@ -8,10 +8,8 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models
 from django.http import Http404
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
@@ -19,7 +17,7 @@ from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import revoke_access_token
 
 from accounts import admin as accounts_admin
-from core.admin import ReadOnlyAdminMixin, labelled
+from core.admin import ReadOnlyAdminMixin, labelled, shown_once_page
 
 from . import flows
 from .models import GRANT_TYPES, BackchannelLogout, Client, Consent, InitialAccessToken, SigningKey
@@ -264,22 +262,20 @@ class ClientAdmin(admin.ModelAdmin):
         return self._secret_page(request, client, secret, created=False)
 
     def _secret_page(self, request, client, secret, *, created):
-        """The one page that shows a secret: answered to the POST that made it (no redirect,
-        no message stored in the session), never cached."""
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Client secret",
-            "subtitle": client.name,
-            "opts": self.opts,
-            "original": client,
-            "client": client,
-            "secret": secret,
-            "created": created,
-            "has_view_permission": True,
-        }
-        response = TemplateResponse(request, "admin/oauth/client/secret.html", context)
-        add_never_cache_headers(response)  # no-store (admin_view adds it too)
-        return response
+        if created:
+            intro = f"The client “{client.name}” was created."
+        else:
+            intro = f"“{client.name}” has a new secret: the old one no longer works."
+        return shown_once_page(
+            self,
+            request,
+            client,
+            title="Client secret",
+            intro=intro,
+            advice="Copy the secret now and give it to the client's developers",
+            values=[("client_id", client.client_id, "client-id"), ("client_secret", secret, "client-secret")],
+            back_label="Back to the client",
+        )
 
 
 # Operators' words for DOT's field names.
@@ -490,7 +486,7 @@ class InitialAccessTokenForm(forms.ModelForm):
 @admin.register(InitialAccessToken)
 class InitialAccessTokenAdmin(admin.ModelAdmin):
     """Initial access tokens for client registration over HTTP (RFC 7591 3). Adding one issues
-    a token, shown once in a message; only its hash is stored. Delete a row to withdraw it."""
+    a token, shown once on the page that answers the POST; only its hash is stored. Delete a row to withdraw it."""
 
     form = InitialAccessTokenForm
     list_display = ("label", "created_at", "expires_at", "uses_left", "created_by")
@@ -512,5 +508,21 @@ class InitialAccessTokenAdmin(admin.ModelAdmin):
         )
         obj.pk = row.pk
         obj.checksum, obj.created_at, obj.created_by = row.checksum, row.created_at, row.created_by
-        # Shown once, to the operator who asked; only its hash is stored.
-        self.message_user(request, f"Initial access token (shown once): {token}", messages.WARNING)
+        # Shown once, on the page that answers this POST (response_add); only its hash is stored.
+        request._initial_access_token_shown_once = token
+
+    def response_add(self, request, obj, post_url_continue=None):
+        token = request._initial_access_token_shown_once
+        expires = timezone.localtime(obj.expires_at).strftime("%Y-%m-%d %H:%M %Z")
+        uses = f"{obj.uses_left} client{'s' if obj.uses_left != 1 else ''}"
+        label = f" for “{obj.label}”" if obj.label else ""
+        return shown_once_page(
+            self,
+            request,
+            obj,
+            title="Initial access token",
+            intro=f"An initial access token{label} was issued: it registers up to {uses} until {expires}.",
+            advice="Copy it now and give it to the developer who registers the client (as a Bearer token)",
+            values=[("initial access token", token, "initial-access-token")],
+            back_label="Back to the token",
+        )

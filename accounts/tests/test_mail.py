@@ -53,3 +53,17 @@ def test_email_checks(settings, overrides, ids):
     for name, value in overrides.items():
         setattr(settings, name, value)
     assert [problem.id for problem in checks.check_email_settings(None)] == ids
+
+
+def test_the_message_id_does_not_touch_the_random_module():
+    """The sender thread must not draw from `random`'s shared state (make_msgid does): the
+    request thread owns it (Hypothesis seeds it per example in tests/fuzz)."""
+    import random
+
+    state = random.getstate()
+    mail.send(to="a@example.com", template_prefix="verify_email", context={"user": None, "url": "u", "hours": 2})
+    [message] = sent_mail()
+    assert random.getstate() == state
+    message_id = message.message()["Message-ID"]
+    assert message_id.startswith("<") and message_id.endswith(">") and len(message_id.split("@")[0]) == 33
+    assert message_id != mail.message_id()

@@ -31,12 +31,24 @@ def _production(settings):
         InterfaceError("connection already closed"),
     ],
 )
-@pytest.mark.parametrize("path", ["/api/me", "/oauth/userinfo/", "/api/sessions/", "/.well-known/jwks.json"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/me",
+        "/oauth/userinfo/",
+        "/api/sessions/",
+        "/.well-known/jwks.json",
+        "/oauth/token/",
+        "/oauth/introspect/",
+        "/oauth/revoke/",
+    ],
+)
 def test_an_unavailable_database_is_a_json_503_at_the_apis(rf, exc, path):
     response = answer(rf, path, exc)
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert response["Cache-Control"] == "no-store"
+    assert response["Pragma"] == "no-cache"  # as every token-endpoint answer (RFC 6749 5.1)
     assert response["Content-Type"] == "application/json"
     assert json.loads(response.content)["error"] == "temporarily_unavailable"
 
@@ -46,6 +58,7 @@ def test_an_unavailable_database_is_an_html_503_on_the_pages(rf, path):
     response = answer(rf, path, OperationalError("connection refused"))
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
+    assert (response["Cache-Control"], response["Pragma"]) == ("no-store", "no-cache")
     assert response["Content-Type"].startswith("text/html")
     assert b"Temporarily unavailable" in response.content
 

@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit import events
 from audit.models import SecurityEvent
-from conftest import Flow, basic, form_post
+from conftest import Flow, basic, form_post, shown_once
 from oauth import keys
 from oauth.models import AccessToken, Client, Consent, Grant, IDToken, RefreshToken
 from rbac import flows as rbac_flows
@@ -168,7 +168,7 @@ def test_add_client_shows_the_secret_once(staff):
     response = staff.post("/admin/oauth/client/add/", client_form())
     assert response.status_code == 200, response.content.decode()[:2000]
     assert "no-store" in response["Cache-Control"]
-    secret = response.context["secret"]
+    secret = shown_once(response, "client-secret")
     client = Client.objects.get(name="Console app")
     assert secret in response.content.decode() and len(secret) >= 32
     assert client.client_secret != secret  # stored hashed
@@ -234,7 +234,7 @@ def test_rotate_secret_button_shows_the_new_secret_once(staff, confidential, ope
     assert staff.get(f"/admin/oauth/client/{client.pk}/rotate-secret/").status_code == 405  # POST only
     response = staff.post(f"/admin/oauth/client/{client.pk}/rotate-secret/")
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
-    secret = response.context["secret"]
+    secret = shown_once(response, "client-secret")
     assert secret in response.content.decode() and secret != old_secret
     auth = {"grant_type": "client_credentials"}
     old = form_post(BrowserClient(), "/oauth/token/", auth, HTTP_AUTHORIZATION=basic(client.client_id, old_secret))
@@ -401,5 +401,5 @@ def test_a_flow_with_a_tuned_client_from_the_admin(staff, user):
         client_form(name="Tuned", audience="https://api.example.com", access_token_lifetime="240"),
     )
     client = Client.objects.get(name="Tuned")
-    flow = Flow(user, client, response.context["secret"], redirect_uri="https://app.example.com/cb")
+    flow = Flow(user, client, shown_once(response, "client-secret"), redirect_uri="https://app.example.com/cb")
     assert flow.tokens()["expires_in"] == 240

@@ -5,6 +5,9 @@ redis-server, not DATABASE_URL or REDIS_URL: they run, the same, in both of CI's
 
 One world for the whole folder, started once (initdb, migrations, gunicorn: ~15 s); each test
 uses its own users, so that what one test revokes does not change what another sees.
+
+Every test here is marked `security` (`make security` runs them with the attack suite and the
+fuzzing; each is one fault scenario in its figures, tests/security/figures.py).
 """
 
 import http.server
@@ -13,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +30,13 @@ from .flows import Browser, OAuthClient
 REVOCATION_WINDOW_SECONDS = 8
 STATEMENT_TIMEOUT_MS = 3000
 BACKCHANNEL_TIMEOUT_SECONDS = 4
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.security)
 
 
 @pytest.fixture(scope="session")

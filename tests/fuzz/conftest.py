@@ -3,13 +3,16 @@
 Every request the fuzz tests send goes through CountingClient (Django's test Client: the full
 middleware stack and the real URLs, in-process). At the end of a run that executed every test in
 this folder, fewer than MIN_REQUESTS requests fail the session; the counts by status class are
-printed in the terminal summary.
+printed in the terminal summary, and `request_counts()` hands them to `make security`'s figures
+(tests/security/figures.py). Every test here is marked `security`.
 """
 
 from collections import Counter
 
 import pytest
 from django.test import Client
+from hypothesis.internal.conjecture import providers
+from hypothesis.internal.constants_ast import Constants
 
 MIN_REQUESTS = 10_000
 COUNTS = Counter()
@@ -37,7 +40,27 @@ def _is_fuzz(item):
 
 
 def pytest_collection_modifyitems(items):
-    _items["collected"] = sum(1 for item in items if _is_fuzz(item))
+    fuzz = [item for item in items if _is_fuzz(item)]
+    for item in fuzz:
+        item.add_marker(pytest.mark.security)
+    _items["collected"] = len(fuzz)
+
+
+def request_counts():
+    """{status class: requests} of this run so far ("2xx" .. "5xx", "5xx (exception)")."""
+    return {k: v for k, v in sorted(COUNTS.items()) if not k.startswith("(")}
+
+
+@pytest.fixture(autouse=True)
+def _same_requests_in_every_process(monkeypatch):
+    """Hypothesis mixes into its draws constants it reads from the project's modules that happen
+    to be imported (hypothesis.internal.conjecture.providers._get_local_constants): which ones
+    depends on what ran before in the process (make test's other tests, a -k selection, the
+    tests PostgreSQL runs and SQLite skips), so one seed sent different requests — and a
+    different count — from run to run. Drawing from no local constants makes the requests a
+    function of the seed and the strategies alone (the strategies carry their own plausible
+    values). If Hypothesis renames the hook, setattr fails here loudly."""
+    monkeypatch.setattr(providers, "_get_local_constants", Constants)
 
 
 def pytest_runtest_logreport(report):
@@ -56,8 +79,9 @@ def pytest_sessionfinish(session):
 def pytest_terminal_summary(terminalreporter):
     if not COUNTS:
         return
-    total = sum(v for k, v in COUNTS.items() if not k.startswith("("))
-    by_class = ", ".join(f"{k}: {v}" for k, v in sorted(COUNTS.items()) if not k.startswith("("))
+    counts = request_counts()
+    total = sum(counts.values())
+    by_class = ", ".join(f"{k}: {v}" for k, v in counts.items())
     terminalreporter.write_sep("-", f"fuzz: {total} requests ({by_class})")
     if "(budget not met)" in COUNTS:
         terminalreporter.write_line(f"FAILED: the fuzz tests sent fewer than {MIN_REQUESTS} requests", red=True)
