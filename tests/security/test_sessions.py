@@ -259,3 +259,21 @@ def test_a_forged_session_cookie_is_anonymous(security, value):
     response = browser.get("/accounts/profile/")
     assert response.status_code == 302
     assert urlsplit(response.headers["Location"]).path == "/accounts/login/"
+
+
+@pytest.mark.attack("OWASP ASVS", "V14.3.2 / issue 15: answers with account data or tokens are not cached (no-store)")
+@pytest.mark.parametrize(
+    "path",
+    ["/api/me", "/api/sessions/", "/accounts/password/", "/accounts/password/reset/", "/accounts/profile/"],
+)
+def test_account_answers_are_not_cached(security, path):
+    browser = security.browser()
+    if path.startswith("/api/"):
+        tokens = security.client("web").tokens(browser, scope="openid profile")
+        response = requests.get(
+            security.url + path, headers={"Authorization": f"Bearer {tokens['access_token']}"}, timeout=TIMEOUT
+        )
+    else:
+        response = browser.get(path)
+    assert response.status_code == 200, response.status_code
+    assert "no-store" in response.headers.get("Cache-Control", ""), response.headers.get("Cache-Control")
