@@ -131,6 +131,23 @@ def test_sign_up_does_not_tell_a_taken_address(security):
     assert free.json()["email_verified"] is False
 
 
+@pytest.mark.attack("OWASP ASVS", "V6.3.8 no user enumeration at sign-up: comparable timing, taken or free address")
+def test_sign_up_takes_comparable_time_for_a_taken_address(security):
+    address = fresh_address()
+    times = {"taken": [], "free": []}
+    for n in range(3):
+        for kind, email in (
+            ("taken", f"{security.new_user()}@example.com"),
+            ("free", f"free-{n}-{address}@example.org"),
+        ):
+            name = f"time-{kind}-{n}-{address}"
+            response, spent = _timed(lambda e=email, u=name: _register(security, address, u, e))
+            assert response.status_code == 201, response.text
+            times[kind].append(spent)
+    ratio = statistics.median(times["taken"]) / statistics.median(times["free"])
+    assert 0.33 < ratio < 3, times
+
+
 @pytest.mark.attack("OWASP ASVS", "V6.3.8 no user enumeration at password reset: same status, body and timing")
 def test_password_reset_does_not_tell_whether_an_account_exists(security):
     browser = browser_from(security.url)
