@@ -188,6 +188,19 @@ def surfaces_world(users, client):
         post_logout_redirect_uris=[POST_LOGOUT_URI],
         trusted=True,
     )
+    # A client with a back-channel logout receiver on a loopback port the test listens on.
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        backchannel_port = sock.getsockname()[1]
+    client(
+        "backchannel",
+        grant_types=["authorization_code", "refresh_token"],
+        redirect_uris=[REDIRECT_URI],
+        trusted=True,
+        backchannel_logout_uri=f"http://127.0.0.1:{backchannel_port}/backchannel",
+    )
     # An administrator (role admin: roles.manage) who hands out and takes back roles over the API.
     admin = User.objects.create_user("rbac-admin", "rbac-admin@example.com", PASSWORD)
     rbac.assign_role(user=admin, role="admin")
@@ -205,6 +218,7 @@ def surfaces_world(users, client):
         "rbac": {"admin": admin.username, "auditor": auditor.username},
         "initial_tokens": tokens,
         "post_logout_uri": POST_LOGOUT_URI,
+        "backchannel_port": backchannel_port,
     }
 
 

@@ -44,6 +44,9 @@ def session_from(address):
     session = requests.Session()
     adapter = _SourceAdapter(address)
     session.mount("http://", adapter)
+    # A connection per request: gunicorn closes idle keep-alive connections after 2 s, and a
+    # test that waits for the next TOTP step would otherwise post on a connection it closed.
+    session.headers["Connection"] = "close"
     return session
 
 

@@ -329,3 +329,13 @@ def test_a_pending_login_is_not_a_session_for_the_api(security):
     browser = at_code_step(security.url, new_mfa_user(security))
     response = browser.get("/api/sessions/")
     assert response.status_code in (401, 403)
+
+
+@pytest.mark.attack("SECURITY.md", SECTION + ": the password alone gets a 2FA user no token (password grant)")
+def test_the_password_alone_gets_no_token_by_the_password_grant(security):
+    user = new_mfa_user(security)
+    data = {"grant_type": "password", "username": user["username"], "password": "correct horse battery staple"}
+    response = security.client("web").post("/oauth/token/", {**data, "scope": "openid"})
+    assert response.status_code in (400, 401)
+    assert "access_token" not in response.json()
+    assert response.json()["error"] in ("unsupported_grant_type", "unauthorized_client", "invalid_grant")
