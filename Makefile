@@ -90,7 +90,7 @@ $(VENV)/.bench-installed: requirements/base.txt requirements/dev.txt requirement
 	$(BIN)/pip install --quiet -r requirements/bench.txt
 	@touch $@ $(VENV)/.dev-installed $(VENV)/.base-installed
 
-bench: $(VENV)/.bench-installed ## Benchmark against vanilla DOT and node-oidc-provider (PostgreSQL, Redis, wrk; < 10 min)
+bench: $(VENV)/.bench-installed ## Benchmark beside DOT (tuned and as shipped), Authlib + Flask and node-oidc-provider in one run (PostgreSQL, Redis, wrk; < 10 min)
 	$(BIN)/python bench/run.py
 
 clean: ## Remove the virtualenv and local state (var/: database, dev keys)
