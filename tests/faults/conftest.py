@@ -1,7 +1,8 @@
 """Fault injection (issue 15): the server under test runs as production does (gunicorn,
 DEBUG=false) on a PostgreSQL and a Redis of its own, which the tests stop, slow down, empty
 and roll back while it serves (services.py). They need only the PostgreSQL server binaries and
-redis-server, not DATABASE_URL or REDIS_URL: they run, the same, in both of CI's passes.
+redis-server, not DATABASE_URL or REDIS_URL: they run the same wherever `make test` runs (CI runs them once, in
+`make security`).
 
 One world for the whole folder, started once (initdb, migrations, gunicorn: ~15 s); each test
 uses its own users, so that what one test revokes does not change what another sees.
