@@ -285,6 +285,15 @@ ROW_ID = labelled("id", "#")
 AUTH_TIME = labelled("auth_time", "authenticated at")
 
 
+class ByClient(admin.RelatedFieldListFilter):
+    """The token and code lists' filter by client, titled as the admin names clients (DOT's
+    field is called `application`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "client"
+
+
 class AccessTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Access tokens, read-only: issued by the token endpoint only. Neither the token nor its
     session id (a bearer-ish secret, sso.models.SSOSession) is shown; deleting a row revokes it."""
@@ -292,7 +301,7 @@ class AccessTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False  # no COUNT(*) of the whole table on every page
     list_display = (JTI, "user", CLIENT, "scope", "expires", "created")
     list_select_related = ("user", "application")
-    list_filter = ("application", ("expires", admin.DateFieldListFilter))
+    list_filter = (("application", ByClient), ("expires", admin.DateFieldListFilter))
     search_fields = ("=user__username", "=application__client_id", "=jti")
     fields = readonly_fields = (JTI, "user", CLIENT, "scope", "expires", "created", "token_family")
     actions = ["revoke"]
@@ -313,7 +322,7 @@ class RefreshTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False  # no COUNT(*) of the whole table on every page
     list_display = (ROW_ID, "user", CLIENT, "created", "revoked")
     list_select_related = ("user", "application")
-    list_filter = ("application", ("revoked", admin.EmptyFieldListFilter))
+    list_filter = (("application", ByClient), ("revoked", admin.EmptyFieldListFilter))
     search_fields = ("=user__username", "=application__client_id")
     fields = readonly_fields = ("user", CLIENT, "created", "updated", "revoked", "token_family", AUTH_TIME)
     actions = ["revoke"]
@@ -336,7 +345,7 @@ class GrantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False  # no COUNT(*) of the whole table on every page
     list_display = (ROW_ID, "user", CLIENT, "expires", "redeemed_at")
     list_select_related = ("user", "application")
-    list_filter = ("application", ("redeemed_at", admin.EmptyFieldListFilter))
+    list_filter = (("application", ByClient), ("redeemed_at", admin.EmptyFieldListFilter))
     search_fields = ("=user__username", "=application__client_id")
     fields = readonly_fields = ("user", CLIENT, "scope", "redirect_uri", "created", "expires", "redeemed_at")
 
@@ -347,7 +356,7 @@ class IDTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False  # no COUNT(*) of the whole table on every page
     list_display = (JTI, "user", CLIENT, "expires")
     list_select_related = ("user", "application")
-    list_filter = ("application",)
+    list_filter = (("application", ByClient),)
     search_fields = ("=user__username", "=application__client_id", "=jti")
     fields = readonly_fields = (JTI, "user", CLIENT, "scope", "created", "expires")
 

@@ -105,6 +105,14 @@ def test_no_add_for_tokens_codes_events_and_sessions(staff, model):
     assert f"/admin/{opts.app_label}/{opts.model_name}/add/" not in page(staff, "/admin/")
 
 
+@pytest.mark.parametrize("model", [AccessToken, RefreshToken, Grant, IDToken])
+def test_token_and_code_lists_filter_by_client_by_that_name(staff, issued, make_client, model):
+    make_client()  # Django shows a filter only when it has two choices or more
+    opts = model._meta
+    html = page(staff, f"/admin/{opts.app_label}/{opts.model_name}/")
+    assert "By client" in html and "By application" not in html
+
+
 def test_token_pages_are_read_only_and_revoke_works(staff, issued):
     row = AccessToken.objects.get()
     html = page(staff, f"/admin/oauth/accesstoken/{row.pk}/change/")
