@@ -13,8 +13,6 @@ fuzzing; each is one fault scenario in its figures, tests/security/figures.py).
 
 import http.server
 import json
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -66,29 +64,16 @@ class World:
         self._next_user = 0
 
     def start(self):
-        self.pg.start()
-        with self.pg.connect("postgres") as conn:
-            conn.execute("CREATE DATABASE identity")
-        self.redis.start()
-        env = services.server_environment(
-            self.pg.url("identity"),
-            self.redis.url,
+        options = {"backchannel": {"hanging": self.hanging.url, "good": self.receiver.url}}
+        self.server, self.data = services.seeded_server(
+            self.pg,
+            self.redis,
+            "tests.faults.seed",
+            json.dumps(options),
             DATABASE_STATEMENT_TIMEOUT_MS=str(STATEMENT_TIMEOUT_MS),
             SSO_REVOCATION_CACHE_SECONDS=str(REVOCATION_WINDOW_SECONDS),
             BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS=str(BACKCHANNEL_TIMEOUT_SECONDS),
         )
-        self.server = services.Gunicorn(env)
-        options = {"backchannel": {"hanging": self.hanging.url, "good": self.receiver.url}}
-        seeded = subprocess.run(  # noqa: S603 (our own interpreter and module)
-            [sys.executable, "-m", "tests.faults.seed", json.dumps(options)],
-            cwd=services.ROOT,
-            env=self.server.env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert seeded.returncode == 0, seeded.stderr[-3000:]
-        self.data = json.loads(seeded.stdout.strip().splitlines()[-1])
         self.server.start()
 
     @property

@@ -9,6 +9,7 @@ PostgreSQL refuses to run as root, so when the tests run as root its commands ru
 # ruff: noqa: S603, S607
 # (the tests start the servers they break, by design)
 
+import json
 import os
 import shutil
 import signal
@@ -194,6 +195,27 @@ def server_environment(database_url, redis_url, **overrides):
         "LOG_LEVEL": "WARNING",
         **overrides,
     }
+
+
+def seeded_server(pg, redis, seed_module, *seed_args, **settings):
+    """Start the private `pg` (with a database "identity") and `redis`, and seed them by running
+    `python -m seed_module *seed_args` in the server's environment (DEBUG=false, `settings` on
+    top). Returns the Gunicorn, not yet started, and the JSON the seed printed on its last line."""
+    pg.start()
+    with pg.connect("postgres") as conn:
+        conn.execute("CREATE DATABASE identity")
+    redis.start()
+    server = Gunicorn(server_environment(pg.url("identity"), redis.url, **settings))
+    seeded = subprocess.run(
+        [sys.executable, "-m", seed_module, *seed_args],
+        cwd=ROOT,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert seeded.returncode == 0, seeded.stderr[-3000:]
+    return server, json.loads(seeded.stdout.strip().splitlines()[-1])
 
 
 class Gunicorn:

@@ -26,7 +26,7 @@ json_values = st.recursive(
 
 
 def _encode_json(value):
-    # ensure_ascii escapes lone surrogates as \udXXX: valid JSON text, invalid Unicode.
+    # ensure_ascii escapes lone surrogates (as \ud800 and the like): valid JSON text, invalid Unicode.
     return json.dumps(value).encode()
 
 

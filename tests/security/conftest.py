@@ -14,9 +14,6 @@ test takes fresh users (`security.new_user()`), so that what one attack locks or
 change what another sees.
 """
 
-import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -66,29 +63,15 @@ class World:
         self._next_user = 0
 
     def start(self):
-        self.pg.start()
-        with self.pg.connect("postgres") as conn:
-            conn.execute("CREATE DATABASE identity")
-        self.redis.start()
-        env = services.server_environment(
-            self.pg.url("identity"),
-            self.redis.url,
+        self.server, self.data = services.seeded_server(
+            self.pg,
+            self.redis,
+            "tests.security.seed",
             # django-environ drops the first slash of a filemail path: four make it absolute.
             EMAIL_URL=f"filemail:///{self.mail_dir}",
             CLIENT_REGISTRATION="token",
             LOGIN_FAILURE_LIMIT=str(LOGIN_FAILURE_LIMIT),
         )
-        self.server = services.Gunicorn(env)
-        seeded = subprocess.run(  # noqa: S603 (our own interpreter and module)
-            [sys.executable, "-m", "tests.security.seed"],
-            cwd=services.ROOT,
-            env=self.server.env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert seeded.returncode == 0, seeded.stderr[-3000:]
-        self.data = json.loads(seeded.stdout.strip().splitlines()[-1])
         self.server.start()
 
     @property
